@@ -1,0 +1,192 @@
+//! `rtls_certified_key`: a certificate chain with its private key, parsed
+//! and checked once at configuration time and shared (reference counted)
+//! by every server configuration that uses it.
+
+use std::convert::TryFrom;
+use std::io::BufReader;
+use std::sync::Arc;
+
+use rustls::sign::{self, CertifiedKey, SigningKey};
+use rustls::{Certificate, PrivateKey, SignatureScheme};
+
+use crate::error::rtls_result::{self, *};
+use crate::ffi::{guard, set_out, try_ref, try_slice};
+
+/// Opaque to C. Created by [`rtls_certified_key_new`], freed by
+/// [`rtls_certified_key_free`].
+pub struct rtls_certified_key {
+    pub(crate) key: Arc<CertifiedKey>,
+}
+
+/// Private keys labelled as encrypted (PKCS#8 `ENCRYPTED PRIVATE KEY`, or a
+/// traditional PEM with a `Proc-Type: 4,ENCRYPTED` header).
+fn pem_has_encrypted_key(pem: &[u8]) -> bool {
+    fn contains(hay: &[u8], needle: &[u8]) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle)
+    }
+    contains(pem, b"-----BEGIN ENCRYPTED PRIVATE KEY-----") || contains(pem, b"Proc-Type: 4,ENCRYPTED")
+}
+
+fn read_pem(pem: &[u8]) -> Result<Vec<rustls_pemfile::Item>, rtls_result> {
+    let mut rd = BufReader::new(pem);
+    rustls_pemfile::read_all(&mut rd).map_err(|_| RTLS_CONF_BAD_PEM)
+}
+
+pub(crate) fn parse_certs(pem: &[u8]) -> Result<Vec<Certificate>, rtls_result> {
+    let certs: Vec<Certificate> = read_pem(pem)?
+        .into_iter()
+        .filter_map(|item| match item {
+            rustls_pemfile::Item::X509Certificate(der) => Some(Certificate(der)),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(RTLS_CONF_NO_CERTIFICATE);
+    }
+    Ok(certs)
+}
+
+fn parse_key(pem: &[u8]) -> Result<PrivateKey, rtls_result> {
+    if pem_has_encrypted_key(pem) {
+        return Err(RTLS_CONF_ENCRYPTED_KEY);
+    }
+    read_pem(pem)?
+        .into_iter()
+        .find_map(|item| match item {
+            rustls_pemfile::Item::RSAKey(der)
+            | rustls_pemfile::Item::PKCS8Key(der)
+            | rustls_pemfile::Item::ECKey(der) => Some(PrivateKey(der)),
+            _ => None,
+        })
+        .ok_or(RTLS_CONF_NO_KEY)
+}
+
+/// The schemes we probe a key with, each paired with the algorithm webpki
+/// uses to check the signature against the certificate's public key.
+fn probe_schemes() -> [(SignatureScheme, &'static webpki::SignatureAlgorithm); 5] {
+    [
+        (SignatureScheme::ECDSA_NISTP256_SHA256, &webpki::ECDSA_P256_SHA256),
+        (SignatureScheme::ECDSA_NISTP384_SHA384, &webpki::ECDSA_P384_SHA384),
+        (SignatureScheme::ED25519, &webpki::ED25519),
+        (SignatureScheme::RSA_PSS_SHA256, &webpki::RSA_PSS_2048_8192_SHA256_LEGACY_KEY),
+        (SignatureScheme::RSA_PKCS1_SHA256, &webpki::RSA_PKCS1_2048_8192_SHA256),
+    ]
+}
+
+/// Sign a probe with `key` and verify it with the public key in `cert`.
+fn check_key_matches(cert: &Certificate, key: &dyn SigningKey) -> Result<(), rtls_result> {
+    let ee = webpki::EndEntityCert::try_from(cert.0.as_slice()).map_err(|_| RTLS_CONF_BAD_CERTIFICATE)?;
+    let probes = probe_schemes();
+    let offered: Vec<SignatureScheme> = probes.iter().map(|(s, _)| *s).collect();
+    let signer = key.choose_scheme(&offered).ok_or(RTLS_CONF_UNSUPPORTED_KEY)?;
+    let scheme = signer.scheme();
+    let alg = probes
+        .iter()
+        .find(|(s, _)| *s == scheme)
+        .map(|(_, a)| *a)
+        .ok_or(RTLS_CONF_UNSUPPORTED_KEY)?;
+    let msg = b"mod_tls: does this key belong to this certificate?";
+    let sig = signer.sign(msg).map_err(|_| RTLS_INTERNAL_CRYPTO)?;
+    ee.verify_signature(alg, msg, &sig).map_err(|_| RTLS_CONF_KEY_MISMATCH)
+}
+
+pub(crate) fn build_certified_key(cert_pem: &[u8], key_pem: &[u8]) -> Result<CertifiedKey, rtls_result> {
+    // An encrypted key next to the certificate would make the PEM parser
+    // fail first; say what is really wrong.
+    if pem_has_encrypted_key(key_pem) {
+        return Err(RTLS_CONF_ENCRYPTED_KEY);
+    }
+    let chain = parse_certs(cert_pem)?;
+    let key = parse_key(key_pem)?;
+    let signing_key = sign::any_supported_type(&key).map_err(|_| {
+        // Either garbage in a key-labelled section or a key type ring lacks.
+        RTLS_CONF_UNSUPPORTED_KEY
+    })?;
+    check_key_matches(&chain[0], signing_key.as_ref())?;
+    Ok(CertifiedKey::new(chain, signing_key))
+}
+
+/// Build a certified key from PEM text.
+///
+/// `cert_pem`: the certificate, followed by its chain (leaf first).
+/// `key_pem`: PEM text holding the private key (RSA PKCS#1, PKCS#8, or
+/// SEC1 EC); may be the same buffer as `cert_pem`. The first key found is
+/// used. Both buffers are only read during the call.
+///
+/// On success `*out` receives a new object owned by the caller, to be freed
+/// with [`rtls_certified_key_free`]. Errors: `RTLS_CONF_BAD_PEM`,
+/// `RTLS_CONF_NO_CERTIFICATE`, `RTLS_CONF_NO_KEY`, `RTLS_CONF_ENCRYPTED_KEY`,
+/// `RTLS_CONF_UNSUPPORTED_KEY`, `RTLS_CONF_BAD_CERTIFICATE`,
+/// `RTLS_CONF_KEY_MISMATCH`. `*out` is untouched on error.
+#[no_mangle]
+pub extern "C" fn rtls_certified_key_new(
+    cert_pem: *const u8,
+    cert_pem_len: usize,
+    key_pem: *const u8,
+    key_pem_len: usize,
+    out: *mut *const rtls_certified_key,
+) -> rtls_result {
+    guard(|| {
+        let cert_pem = try_slice!(cert_pem, cert_pem_len);
+        let key_pem = try_slice!(key_pem, key_pem_len);
+        if out.is_null() {
+            return RTLS_INTERNAL_NULL_ARGUMENT;
+        }
+        match build_certified_key(cert_pem, key_pem) {
+            Ok(ck) => {
+                let obj = Arc::new(rtls_certified_key { key: Arc::new(ck) });
+                unsafe { set_out(out, Arc::into_raw(obj)) };
+                RTLS_OK
+            }
+            Err(rv) => rv,
+        }
+    })
+}
+
+/// Release a certified key. Configurations built with it keep their own
+/// reference, so this may be called right after they are built. NULL is
+/// accepted and ignored.
+#[no_mangle]
+pub extern "C" fn rtls_certified_key_free(key: *const rtls_certified_key) {
+    let _ = guard(|| {
+        if !key.is_null() {
+            // SAFETY: key came from Arc::into_raw in rtls_certified_key_new.
+            unsafe { drop(Arc::from_raw(key)) };
+        }
+        RTLS_OK
+    });
+}
+
+/// Number of certificates in the chain (leaf included); 0 for NULL.
+#[no_mangle]
+pub extern "C" fn rtls_certified_key_chain_len(key: *const rtls_certified_key) -> usize {
+    crate::ffi::guard_value(0, || match unsafe { key.as_ref() } {
+        Some(k) => k.key.cert.len(),
+        None => 0,
+    })
+}
+
+/// The DER bytes of certificate `index` of the chain (0 = leaf). The bytes
+/// belong to `key` and stay valid as long as it does.
+/// Errors: `RTLS_IO_NOT_FOUND` when `index` is past the end.
+#[no_mangle]
+pub extern "C" fn rtls_certified_key_cert_der(
+    key: *const rtls_certified_key,
+    index: usize,
+    out_der: *mut *const u8,
+    out_len: *mut usize,
+) -> rtls_result {
+    guard(|| {
+        let key = try_ref!(key);
+        match key.key.cert.get(index) {
+            Some(c) => {
+                unsafe {
+                    set_out(out_der, c.0.as_ptr());
+                    set_out(out_len, c.0.len());
+                }
+                RTLS_OK
+            }
+            None => RTLS_IO_NOT_FOUND,
+        }
+    })
+}

@@ -1,0 +1,285 @@
+//! `rtls_server_config`: one rustls server configuration per TLS setup
+//! (virtual host), built once at startup and shared by all connections.
+
+use std::sync::{Arc, Mutex};
+
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use rustls::{ServerConfig, SupportedCipherSuite, SupportedProtocolVersion, ALL_CIPHER_SUITES};
+
+use crate::certkey::rtls_certified_key;
+use crate::context;
+use crate::error::rtls_result::{self, *};
+use crate::ffi::{guard, guard_value, set_out, try_mut, try_ref};
+
+/// TLS 1.2 and TLS 1.3, the versions rustls implements.
+pub const TLS12: u16 = 0x0303;
+pub const TLS13: u16 = 0x0304;
+
+/// Picks the first key the client can use, in configured order. rustls has
+/// already narrowed the client's signature schemes to those that fit the
+/// cipher suites both sides share, so a key is only chosen if a suite for it
+/// will be negotiated.
+struct FirstUsableKey {
+    keys: Vec<Arc<CertifiedKey>>,
+}
+
+impl ResolvesServerCert for FirstUsableKey {
+    fn resolve(&self, hello: ClientHello) -> Option<Arc<CertifiedKey>> {
+        let schemes = hello.signature_schemes();
+        let (index, key) = self
+            .keys
+            .iter()
+            .enumerate()
+            .find(|(_, k)| k.key.choose_scheme(schemes).is_some())?;
+        context::record_chosen_key(index);
+        Some(Arc::clone(key))
+    }
+}
+
+/// Opaque to C. Collects settings; see the functions below.
+pub struct rtls_server_config_builder {
+    keys: Vec<Arc<CertifiedKey>>,
+    min_version: u16,
+    suites: Option<Vec<SupportedCipherSuite>>,
+    ignore_client_order: bool,
+}
+
+/// Opaque to C. Thread-safe; shared by every connection that uses it.
+pub struct rtls_server_config {
+    base: Arc<ServerConfig>,
+    /// Copies of `base` that answer one ALPN protocol each, made on first
+    /// use so connections never clone the configuration themselves.
+    by_alpn: Mutex<Vec<(Vec<u8>, Arc<ServerConfig>)>>,
+}
+
+/// Most ALPN variants kept per configuration; protocols beyond this are
+/// served by a fresh copy per connection (never seen in practice).
+const MAX_ALPN_VARIANTS: usize = 8;
+
+impl rtls_server_config {
+    /// The configuration to hand to a connection that answers ALPN with
+    /// `alpn` (no ALPN extension at all when `None`).
+    pub(crate) fn for_alpn(&self, alpn: Option<&[u8]>) -> Arc<ServerConfig> {
+        let alpn = match alpn {
+            None => return Arc::clone(&self.base),
+            Some(a) => a,
+        };
+        let mut variants = match self.by_alpn.lock() {
+            Ok(v) => v,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some((_, cfg)) = variants.iter().find(|(p, _)| p.as_slice() == alpn) {
+            return Arc::clone(cfg);
+        }
+        let mut cfg = (*self.base).clone();
+        cfg.alpn_protocols = vec![alpn.to_vec()];
+        let cfg = Arc::new(cfg);
+        if variants.len() < MAX_ALPN_VARIANTS {
+            variants.push((alpn.to_vec(), Arc::clone(&cfg)));
+        }
+        cfg
+    }
+}
+
+fn versions_from(min: u16) -> Result<Vec<&'static SupportedProtocolVersion>, rtls_result> {
+    match min {
+        0..=TLS12 => Ok(vec![&rustls::version::TLS13, &rustls::version::TLS12]),
+        TLS13 => Ok(vec![&rustls::version::TLS13]),
+        _ => Err(RTLS_CONF_UNSUPPORTED_VERSION),
+    }
+}
+
+impl rtls_server_config_builder {
+    fn build(&self) -> Result<ServerConfig, rtls_result> {
+        if self.keys.is_empty() {
+            return Err(RTLS_CONF_NO_CERTIFIED_KEY);
+        }
+        let versions = versions_from(self.min_version)?;
+        let suites: Vec<SupportedCipherSuite> = match &self.suites {
+            Some(s) => s.clone(),
+            None => ALL_CIPHER_SUITES.to_vec(),
+        };
+        let mut cfg = ServerConfig::builder()
+            .with_cipher_suites(&suites)
+            .with_safe_default_kx_groups()
+            .with_protocol_versions(&versions)
+            .map_err(|_| RTLS_CONF_NO_CIPHER_SUITES)?
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(FirstUsableKey {
+                keys: self.keys.clone(),
+            }));
+        cfg.ignore_client_order = self.ignore_client_order;
+        Ok(cfg)
+    }
+}
+
+/// A new builder with rustls' defaults: TLS 1.2 and 1.3, all suites in
+/// rustls' order, the client's suite order honoured, no keys yet.
+/// Free it with [`rtls_server_config_builder_free`] (building does not
+/// consume it).
+#[no_mangle]
+pub extern "C" fn rtls_server_config_builder_new(out: *mut *mut rtls_server_config_builder) -> rtls_result {
+    guard(|| {
+        if out.is_null() {
+            return RTLS_INTERNAL_NULL_ARGUMENT;
+        }
+        let b = Box::new(rtls_server_config_builder {
+            keys: Vec::new(),
+            min_version: TLS12,
+            suites: None,
+            ignore_client_order: false,
+        });
+        unsafe { set_out(out, Box::into_raw(b)) };
+        RTLS_OK
+    })
+}
+
+/// Free a builder; NULL is ignored.
+#[no_mangle]
+pub extern "C" fn rtls_server_config_builder_free(b: *mut rtls_server_config_builder) {
+    let _ = guard(|| {
+        if !b.is_null() {
+            // SAFETY: b came from Box::into_raw in rtls_server_config_builder_new.
+            unsafe { drop(Box::from_raw(b)) };
+        }
+        RTLS_OK
+    });
+}
+
+/// Append a certified key. The builder takes its own reference; the
+/// caller keeps (and frees) `key`. Keys are tried in the order added.
+#[no_mangle]
+pub extern "C" fn rtls_server_config_builder_add_certified_key(
+    b: *mut rtls_server_config_builder,
+    key: *const rtls_certified_key,
+) -> rtls_result {
+    guard(|| {
+        let b = try_mut!(b);
+        let key = try_ref!(key);
+        b.keys.push(Arc::clone(&key.key));
+        RTLS_OK
+    })
+}
+
+/// Set the minimum protocol version (IANA number: 0x0303 TLS 1.2, 0x0304
+/// TLS 1.3). Anything below TLS 1.2 means TLS 1.2, as rustls has nothing
+/// older. Errors: `RTLS_CONF_UNSUPPORTED_VERSION` above TLS 1.3.
+#[no_mangle]
+pub extern "C" fn rtls_server_config_builder_set_min_version(
+    b: *mut rtls_server_config_builder,
+    version: u16,
+) -> rtls_result {
+    guard(|| {
+        let b = try_mut!(b);
+        if version > TLS13 {
+            return RTLS_CONF_UNSUPPORTED_VERSION;
+        }
+        b.min_version = version;
+        RTLS_OK
+    })
+}
+
+/// Use exactly these cipher suites (IANA ids), in this order of
+/// preference. Ids rustls does not implement are skipped. Errors:
+/// `RTLS_CONF_NO_CIPHER_SUITES` when none of them is implemented.
+#[no_mangle]
+pub extern "C" fn rtls_server_config_builder_set_cipher_suites(
+    b: *mut rtls_server_config_builder,
+    ids: *const u16,
+    count: usize,
+) -> rtls_result {
+    guard(|| {
+        let b = try_mut!(b);
+        if ids.is_null() && count > 0 {
+            return RTLS_INTERNAL_NULL_ARGUMENT;
+        }
+        let ids: &[u16] = if count == 0 { &[] } else { unsafe { std::slice::from_raw_parts(ids, count) } };
+        let suites: Vec<SupportedCipherSuite> = ids.iter().filter_map(|id| suite_by_id(*id)).collect();
+        if suites.is_empty() {
+            return RTLS_CONF_NO_CIPHER_SUITES;
+        }
+        b.suites = Some(suites);
+        RTLS_OK
+    })
+}
+
+/// When `ignore` is true the server's suite order decides, else the
+/// client's (the default).
+#[no_mangle]
+pub extern "C" fn rtls_server_config_builder_set_ignore_client_order(
+    b: *mut rtls_server_config_builder,
+    ignore: bool,
+) -> rtls_result {
+    guard(|| {
+        let b = try_mut!(b);
+        b.ignore_client_order = ignore;
+        RTLS_OK
+    })
+}
+
+/// Build a configuration from the builder's current settings. On success
+/// `*out` is a new object owned by the caller (free with
+/// [`rtls_server_config_free`]); the builder stays usable. Errors:
+/// `RTLS_CONF_NO_CERTIFIED_KEY`, `RTLS_CONF_NO_CIPHER_SUITES` (no suite for
+/// the enabled versions), `RTLS_CONF_UNSUPPORTED_VERSION`.
+#[no_mangle]
+pub extern "C" fn rtls_server_config_build(
+    b: *const rtls_server_config_builder,
+    out: *mut *const rtls_server_config,
+) -> rtls_result {
+    guard(|| {
+        let b = try_ref!(b);
+        if out.is_null() {
+            return RTLS_INTERNAL_NULL_ARGUMENT;
+        }
+        match b.build() {
+            Ok(cfg) => {
+                let obj = Arc::new(rtls_server_config {
+                    base: Arc::new(cfg),
+                    by_alpn: Mutex::new(Vec::new()),
+                });
+                unsafe { set_out(out, Arc::into_raw(obj)) };
+                RTLS_OK
+            }
+            Err(rv) => rv,
+        }
+    })
+}
+
+/// Release a configuration. Connections made with it keep it alive as
+/// long as they need it. NULL is ignored.
+#[no_mangle]
+pub extern "C" fn rtls_server_config_free(cfg: *const rtls_server_config) {
+    let _ = guard(|| {
+        if !cfg.is_null() {
+            // SAFETY: cfg came from Arc::into_raw in rtls_server_config_build.
+            unsafe { drop(Arc::from_raw(cfg)) };
+        }
+        RTLS_OK
+    });
+}
+
+pub(crate) fn suite_by_id(id: u16) -> Option<SupportedCipherSuite> {
+    ALL_CIPHER_SUITES.iter().copied().find(|s| s.suite().get_u16() == id)
+}
+
+/// Number of cipher suites rustls implements.
+#[no_mangle]
+pub extern "C" fn rtls_supported_cipher_suite_count() -> usize {
+    guard_value(0, || ALL_CIPHER_SUITES.len())
+}
+
+/// IANA id of implemented suite `index` (rustls' default preference
+/// order), or 0 past the end.
+#[no_mangle]
+pub extern "C" fn rtls_supported_cipher_suite_id(index: usize) -> u16 {
+    guard_value(0, || ALL_CIPHER_SUITES.get(index).map(|s| s.suite().get_u16()).unwrap_or(0))
+}
+
+/// Protocol version (0x0303 or 0x0304) of suite `id`, or 0 if rustls does
+/// not implement it.
+#[no_mangle]
+pub extern "C" fn rtls_cipher_suite_version(id: u16) -> u16 {
+    guard_value(0, || suite_by_id(id).map(|s| s.version().version.get_u16()).unwrap_or(0))
+}

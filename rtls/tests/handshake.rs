@@ -1,0 +1,248 @@
+//! Handshakes between rustls' client and an rtls server connection.
+mod common;
+
+use common::*;
+use rtls::certkey::*;
+use rtls::config::*;
+use rtls::connection::*;
+use rtls::error::rtls_result::*;
+use rustls::cipher_suite::*;
+use rustls::version::{TLS12 as V12, TLS13 as V13};
+use rustls::{AlertDescription, Error};
+use std::io::{Read, Write};
+use std::ptr;
+
+fn negotiated(p: &Pair) -> (u16, u16) {
+    (rtls_conn_protocol_version(p.server), rtls_conn_cipher_suite(p.server))
+}
+
+#[test]
+fn tls13_and_tls12_with_every_key_type() {
+    for name in ["p256", "p384", "rsa2048", "ed25519"] {
+        let keys = [name];
+        let cfg = server_config(&ServerSettings { keys: &keys, ..Default::default() });
+        for (versions, expect) in [(&[&V13][..], 0x0304u16), (&[&V12][..], 0x0303u16)] {
+            let sni = format!("{}.example.org", name);
+            let mut p = new_pair(client_config(versions, rustls::ALL_CIPHER_SUITES, &[]), &sni);
+            p.handshake(cfg, None).unwrap_or_else(|e| panic!("{} {:x}: {}", name, expect, e));
+            assert_eq!(negotiated(&p).0, expect);
+            assert_eq!(rtls_conn_certified_key_index(p.server), 0);
+            let (mut n, mut l) = (ptr::null(), 0);
+            assert_eq!(rtls_conn_server_name(p.server, &mut n, &mut l), RTLS_OK);
+            assert_eq!(unsafe { std::slice::from_raw_parts(n, l) }, sni.as_bytes());
+        }
+        rtls_server_config_free(cfg);
+    }
+}
+
+#[test]
+fn first_usable_key_wins() {
+    let keys = ["p256", "rsa2048"];
+    let cfg = server_config(&ServerSettings { keys: &keys, ..Default::default() });
+    // A normal client can use the ECDSA key, listed first.
+    let mut p = new_pair(default_client(&[]), "p256.example.org");
+    p.handshake(cfg, None).unwrap();
+    assert_eq!(rtls_conn_certified_key_index(p.server), 0);
+    // A TLS 1.2 client with RSA suites only must get the RSA key.
+    let rsa_only = [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256];
+    let mut p = new_pair(client_config(&[&V12], &rsa_only, &[]), "rsa2048.example.org");
+    p.handshake(cfg, None).unwrap();
+    assert_eq!(rtls_conn_certified_key_index(p.server), 1);
+    assert_eq!(negotiated(&p), (0x0303, 0xc02f));
+    rtls_server_config_free(cfg);
+}
+
+#[test]
+fn no_usable_key_fails_with_alert() {
+    // ECDSA key only, client offers only RSA TLS 1.2 suites.
+    let cfg = server_config(&ServerSettings::default());
+    let mut p = new_pair(client_config(&[&V12], &[TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256], &[]), "p256.example.org");
+    p.send_hello();
+    assert_ne!(p.accept(cfg, None), RTLS_OK);
+    let alert = server_output(p.server);
+    assert_eq!(alert.len(), 7);
+    assert_eq!(feed_client(&mut p.client, &alert), Err(Error::AlertReceived(AlertDescription::HandshakeFailure)));
+    rtls_server_config_free(cfg);
+}
+
+#[test]
+fn hello_exposes_alpn_and_answer_is_ours() {
+    let cfg = server_config(&ServerSettings::default());
+    let mut p = new_pair(default_client(&["h2", "http/1.1"]), "p256.example.org");
+    p.send_hello();
+    let (mut a, mut l) = (ptr::null(), 0);
+    assert_eq!(rtls_conn_hello_alpn(p.server, 0, &mut a, &mut l), RTLS_OK);
+    assert_eq!(unsafe { std::slice::from_raw_parts(a, l) }, b"h2");
+    assert_eq!(rtls_conn_hello_alpn(p.server, 1, &mut a, &mut l), RTLS_OK);
+    assert_eq!(unsafe { std::slice::from_raw_parts(a, l) }, b"http/1.1");
+    assert_eq!(rtls_conn_hello_alpn(p.server, 2, &mut a, &mut l), RTLS_IO_NOT_FOUND);
+    assert_eq!(p.accept(cfg, Some("http/1.1")), RTLS_OK);
+    p.pump().unwrap();
+    assert_eq!(p.client.alpn_protocol(), Some(&b"http/1.1"[..]));
+    assert_eq!(rtls_conn_alpn_protocol(p.server, &mut a, &mut l), RTLS_OK);
+    assert_eq!(unsafe { std::slice::from_raw_parts(a, l) }, b"http/1.1");
+    // the next connection on the same config can answer h2
+    let mut p2 = new_pair(default_client(&["h2", "http/1.1"]), "p256.example.org");
+    p2.handshake(cfg, Some("h2")).unwrap();
+    assert_eq!(p2.client.alpn_protocol(), Some(&b"h2"[..]));
+    // and one without ALPN answer
+    let mut p3 = new_pair(default_client(&["h2"]), "p256.example.org");
+    p3.handshake(cfg, None).unwrap();
+    assert_eq!(p3.client.alpn_protocol(), None);
+    assert_eq!(rtls_conn_alpn_protocol(p3.server, &mut a, &mut l), RTLS_IO_NOT_FOUND);
+    rtls_server_config_free(cfg);
+}
+
+#[test]
+fn no_sni() {
+    let cfg = server_config(&ServerSettings::default());
+    // rustls' client sends no SNI for an IP address
+    let mut p = new_pair(default_client(&[]), "127.0.0.1");
+    p.send_hello();
+    let (mut n, mut l) = (ptr::null(), 0);
+    assert_eq!(rtls_conn_server_name(p.server, &mut n, &mut l), RTLS_IO_NOT_FOUND);
+    rtls_server_config_free(cfg);
+}
+
+#[test]
+fn minimum_version_applies() {
+    let cfg = server_config(&ServerSettings { min_version: TLS13, ..Default::default() });
+    let mut p = new_pair(client_config(&[&V12], rustls::ALL_CIPHER_SUITES, &[]), "p256.example.org");
+    assert!(p.handshake(cfg, None).is_err());
+    assert!(matches!(p.client.process_new_packets(), Err(Error::AlertReceived(AlertDescription::ProtocolVersion))));
+    let mut p = new_pair(default_client(&[]), "p256.example.org");
+    p.handshake(cfg, None).unwrap();
+    assert_eq!(negotiated(&p).0, 0x0304);
+    rtls_server_config_free(cfg);
+}
+
+#[test]
+fn cipher_suites_and_order() {
+    let only_chacha = [0x1303u16, 0xcca9];
+    let cfg = server_config(&ServerSettings { suites: Some(&only_chacha), ..Default::default() });
+    let mut p = new_pair(default_client(&[]), "p256.example.org");
+    p.handshake(cfg, None).unwrap();
+    assert_eq!(negotiated(&p), (0x0304, 0x1303));
+    let mut p = new_pair(client_config(&[&V12], rustls::ALL_CIPHER_SUITES, &[]), "p256.example.org");
+    p.handshake(cfg, None).unwrap();
+    assert_eq!(negotiated(&p), (0x0303, 0xcca9));
+    rtls_server_config_free(cfg);
+
+    // The client prefers AES-128; with the server's order AES-256 wins.
+    let client = client_config(&[&V13], &[TLS13_AES_128_GCM_SHA256, TLS13_AES_256_GCM_SHA384], &[]);
+    let order = [0x1302u16, 0x1301];
+    for (ignore, expect) in [(false, 0x1301u16), (true, 0x1302u16)] {
+        let cfg = server_config(&ServerSettings { suites: Some(&order), ignore_client_order: ignore, ..Default::default() });
+        let mut p = new_pair(client.clone(), "p256.example.org");
+        p.handshake(cfg, None).unwrap();
+        assert_eq!(negotiated(&p).1, expect);
+        rtls_server_config_free(cfg);
+    }
+}
+
+#[test]
+fn builder_refuses_bad_settings() {
+    let mut b = ptr::null_mut();
+    assert_eq!(rtls_server_config_builder_new(&mut b), RTLS_OK);
+    let mut cfg = ptr::null();
+    assert_eq!(rtls_server_config_build(b, &mut cfg), RTLS_CONF_NO_CERTIFIED_KEY);
+    let k = key("p256");
+    assert_eq!(rtls_server_config_builder_add_certified_key(b, k), RTLS_OK);
+    rtls_certified_key_free(k);
+    assert_eq!(rtls_server_config_builder_set_min_version(b, 0x0305), RTLS_CONF_UNSUPPORTED_VERSION);
+    let unknown = [0x0005u16, 0xc02b_u16.wrapping_add(0x1000)];
+    assert_eq!(rtls_server_config_builder_set_cipher_suites(b, unknown.as_ptr(), 2), RTLS_CONF_NO_CIPHER_SUITES);
+    // TLS 1.3 only, with only TLS 1.2 suites: nothing usable
+    let tls12 = [0xc02bu16];
+    assert_eq!(rtls_server_config_builder_set_cipher_suites(b, tls12.as_ptr(), 1), RTLS_OK);
+    assert_eq!(rtls_server_config_builder_set_min_version(b, TLS13), RTLS_OK);
+    assert_eq!(rtls_server_config_build(b, &mut cfg), RTLS_CONF_NO_CIPHER_SUITES);
+    assert!(cfg.is_null());
+    rtls_server_config_builder_free(b);
+}
+
+#[test]
+fn reject_sends_the_alert() {
+    let mut p = new_pair(default_client(&[]), "unknown.example.org");
+    p.send_hello();
+    assert_eq!(rtls_conn_reject(p.server, 112), RTLS_OK);
+    let alert = server_output(p.server);
+    assert_eq!(feed_client(&mut p.client, &alert), Err(Error::AlertReceived(AlertDescription::UnrecognisedName)));
+    let mut n = 0;
+    assert_eq!(rtls_conn_read_tls(p.server, b"x".as_ptr(), 1, &mut n), RTLS_INTERNAL_WRONG_STATE);
+}
+
+#[test]
+fn data_both_ways_and_close_notify() {
+    let cfg = server_config(&ServerSettings::default());
+    let mut p = new_pair(default_client(&[]), "p256.example.org");
+    p.handshake(cfg, None).unwrap();
+    let mut rng = Rng(7);
+    let up = rng.bytes(1 << 20);
+    p.client_write_all(&up);
+    assert_eq!(p.server_plain.len(), up.len());
+    assert!(p.server_plain == up);
+    let down = rng.bytes(3 << 20);
+    p.server_write_all(&down);
+    assert!(p.client_read_all() == down);
+    // close_notify from the client: server sees a clean EOF
+    p.client.send_close_notify();
+    let bytes = client_output(&mut p.client);
+    let mut plain = Vec::new();
+    assert_eq!(feed_server(p.server, &bytes, &mut plain), RTLS_OK);
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    assert_eq!(rtls_conn_read(p.server, buf.as_mut_ptr(), 16, &mut n), RTLS_IO_EOF);
+    // and our close_notify reaches the client
+    assert_eq!(rtls_conn_send_close_notify(p.server), RTLS_OK);
+    let out = server_output(p.server);
+    feed_client(&mut p.client, &out).unwrap();
+    assert_eq!(p.client.reader().read(&mut buf).unwrap(), 0);
+    rtls_server_config_free(cfg);
+}
+
+#[test]
+fn stream_end_without_close_notify() {
+    let cfg = server_config(&ServerSettings::default());
+    let mut p = new_pair(default_client(&[]), "p256.example.org");
+    p.handshake(cfg, None).unwrap();
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    assert_eq!(rtls_conn_read(p.server, buf.as_mut_ptr(), 16, &mut n), RTLS_IO_WOULD_BLOCK);
+    assert_eq!(rtls_conn_read_tls_eof(p.server), RTLS_OK);
+    assert_eq!(rtls_conn_read(p.server, buf.as_mut_ptr(), 16, &mut n), RTLS_IO_UNCLEAN_EOF);
+    rtls_server_config_free(cfg);
+}
+
+#[test]
+fn plaintext_buffer_full_is_reported_not_lost() {
+    let cfg = server_config(&ServerSettings::default());
+    let mut p = new_pair(default_client(&[]), "p256.example.org");
+    p.handshake(cfg, None).unwrap();
+    let data = Rng(3).bytes(256 * 1024);
+    p.client.set_buffer_limit(None);
+    p.client.writer().write_all(&data).unwrap();
+    let tls = client_output(&mut p.client);
+    // Feed without draining plaintext until rustls refuses more input.
+    let mut off = 0;
+    let mut refused = false;
+    while off < tls.len() {
+        let mut n = 0;
+        let rv = rtls_conn_read_tls(p.server, tls[off..].as_ptr(), tls.len() - off, &mut n);
+        if rv == RTLS_IO_BUFFER_FULL {
+            refused = true;
+            break;
+        }
+        assert_eq!(rv, RTLS_OK);
+        off += n;
+        assert_eq!(rtls_conn_process(p.server, ptr::null_mut(), ptr::null_mut()), RTLS_OK);
+    }
+    assert!(refused);
+    // Now drain and feed the rest: every byte arrives.
+    let mut plain = Vec::new();
+    drain_plain(p.server, &mut plain);
+    assert_eq!(feed_server(p.server, &tls[off..], &mut plain), RTLS_OK);
+    drain_plain(p.server, &mut plain);
+    assert!(plain == data);
+    rtls_server_config_free(cfg);
+}

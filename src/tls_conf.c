@@ -1,0 +1,168 @@
+/* tls_conf.c: directives and configuration records (see tls_conf.h). */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_main.h>
+
+#include "tls_cert.h"
+#include "tls_conf.h"
+#include "tls_util.h"
+
+#define TLS_GLOBAL_KEY "mod_tls_global"
+
+/* The global record lives in pconf's userdata, so it goes away with the
+ * configuration generation it belongs to and restarts start afresh. */
+static tls_conf_global_t *global_get(apr_pool_t *pconf)
+{
+    tls_conf_global_t *g = NULL;
+
+    apr_pool_userdata_get((void **)&g, TLS_GLOBAL_KEY, pconf);
+    if (!g) {
+        g = apr_pcalloc(pconf, sizeof(*g));
+        g->pool = pconf;
+        g->engines = apr_array_make(pconf, 4, sizeof(tls_engine_t));
+        g->certs = apr_hash_make(pconf);
+        g->configs = apr_hash_make(pconf);
+        apr_pool_userdata_setn(g, TLS_GLOBAL_KEY, NULL, pconf);
+    }
+    return g;
+}
+
+tls_conf_server_t *tls_conf_server_get(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &tls_module);
+}
+
+void *tls_conf_create_server(apr_pool_t *p, server_rec *s)
+{
+    tls_conf_server_t *sc = apr_pcalloc(p, sizeof(*sc));
+
+    (void)s;
+    sc->global = global_get(p);
+    sc->certs = NULL;
+    sc->strict_sni = TLS_UNSET;
+    return sc;
+}
+
+#define MERGE_FLAG(add, base, dflt) ((add) != TLS_UNSET ? (add) : (base) != TLS_UNSET ? (base) : (dflt))
+
+void *tls_conf_merge_server(apr_pool_t *p, void *basev, void *addv)
+{
+    const tls_conf_server_t *base = basev;
+    const tls_conf_server_t *add = addv;
+    tls_conf_server_t *sc = apr_pcalloc(p, sizeof(*sc));
+
+    sc->global = add->global ? add->global : base->global;
+    /* A virtual host with its own certificates uses only those; one without
+     * inherits the main server's list. */
+    sc->certs = add->certs ? add->certs : base->certs;
+    sc->strict_sni = MERGE_FLAG(add->strict_sni, base->strict_sni, TLS_FLAG_ON);
+    return sc;
+}
+
+void tls_conf_server_resolve(apr_pool_t *p, server_rec *base_server)
+{
+    tls_conf_server_t *sc = tls_conf_server_get(base_server);
+    tls_conf_server_t unset;
+
+    memset(&unset, 0, sizeof(unset));
+    unset.global = sc->global;
+    unset.strict_sni = TLS_UNSET;
+    ap_set_module_config(base_server->module_config, &tls_module, tls_conf_merge_server(p, &unset, sc));
+}
+
+/* ---- directive handlers ------------------------------------------------- */
+
+static const char *cmd_flag(cmd_parms *cmd, const char *arg, int *pflag)
+{
+    if (!ap_cstr_casecmp(arg, "on")) {
+        *pflag = TLS_FLAG_ON;
+    }
+    else if (!ap_cstr_casecmp(arg, "off")) {
+        *pflag = TLS_FLAG_OFF;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: value must be 'on' or 'off', not '%s'", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+static const char *cmd_engine(cmd_parms *cmd, void *dc, const char *arg)
+{
+    tls_conf_global_t *g = global_get(cmd->pool);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    tls_engine_t *e;
+    char *host = NULL, *scope = NULL;
+    apr_port_t port = 0;
+    apr_status_t rv;
+
+    (void)dc;
+    if (err) return err;
+    rv = apr_parse_addr_port(&host, &scope, &port, arg, cmd->pool);
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "TLSEngine: '%s' is not a valid [address:]port", arg);
+    }
+    if (port == 0) {
+        return apr_psprintf(cmd->pool,
+                            "TLSEngine: '%s' names no port; use a port (8443) or address and port "
+                            "(127.0.0.1:8443, [::1]:8443)",
+                            arg);
+    }
+    if (scope) {
+        return apr_psprintf(cmd->pool, "TLSEngine: '%s': IPv6 scope ids are not supported", arg);
+    }
+    e = apr_array_push(g->engines);
+    e->spec = apr_pstrdup(cmd->pool, arg);
+    e->port = port;
+    e->addr = NULL;
+    if (host && strcmp(host, "*")) {
+        rv = apr_sockaddr_info_get(&e->addr, host, APR_UNSPEC, port, 0, cmd->pool);
+        if (rv != APR_SUCCESS) {
+            char buf[256];
+            return apr_psprintf(cmd->pool, "TLSEngine: cannot resolve the address in '%s': %s", arg,
+                                apr_strerror(rv, buf, sizeof(buf)));
+        }
+    }
+    return NULL;
+}
+
+static const char *cmd_certificate(cmd_parms *cmd, void *dc, const char *cert_file, const char *key_file)
+{
+    tls_conf_server_t *sc = tls_conf_server_get(cmd->server);
+    tls_cert_t *cert = NULL;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    (void)dc;
+    if (err) return err;
+    err = tls_cert_load_files(sc->global, cmd->temp_pool, cert_file, key_file, &cert);
+    if (err) return apr_pstrcat(cmd->pool, "TLSCertificate: ", err, NULL);
+    if (!sc->certs) sc->certs = apr_array_make(cmd->pool, 2, sizeof(tls_cert_t *));
+    APR_ARRAY_PUSH(sc->certs, tls_cert_t *) = cert;
+    return NULL;
+}
+
+static const char *cmd_strict_sni(cmd_parms *cmd, void *dc, const char *arg)
+{
+    tls_conf_server_t *sc = tls_conf_server_get(cmd->server);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    (void)dc;
+    if (err) return err;
+    return cmd_flag(cmd, arg, &sc->strict_sni);
+}
+
+const command_rec tls_conf_cmds[] = {
+    AP_INIT_ITERATE("TLSEngine", cmd_engine, NULL, RSRC_CONF,
+                    "[address:]port: connections to this local address and port are TLS (repeatable)"),
+    AP_INIT_TAKE12("TLSCertificate", cmd_certificate, NULL, RSRC_CONF,
+                   "cert_file [key_file]: PEM certificate chain and its key (key in cert_file when omitted)"),
+    AP_INIT_TAKE1("TLSStrictSNI", cmd_strict_sni, NULL, RSRC_CONF,
+                  "on|off: refuse unknown SNI names and, without SNI, requests to name-based virtual hosts "
+                  "(default on)"),
+    {NULL},
+};

@@ -1,0 +1,68 @@
+/* tls_conf.h: configuration records, directive table, create/merge.
+ *
+ * Phases: records are created and filled while httpd reads its
+ * configuration (config time, pool pconf); tls_core fills the "computed"
+ * fields in post_config; at run time they are read-only and shared by all
+ * threads. Values start UNSET and get their defaults in the merge
+ * function; the main server is merged with an empty record in post_config
+ * (tls_conf_server_resolve), so every server record is complete afterwards.
+ */
+#ifndef TLS_CONF_H
+#define TLS_CONF_H
+
+#include <apr_hash.h>
+#include <httpd.h>
+#include <http_config.h>
+
+#include "rtls.h"
+
+#define TLS_UNSET (-1)
+#define TLS_FLAG_OFF 0
+#define TLS_FLAG_ON 1
+
+/* One TLSEngine directive: connections to this local address and port are
+ * TLS. `addr` NULL: any local address on `port`. */
+typedef struct tls_engine_t {
+    const char *spec;    /* as configured, for messages */
+    apr_sockaddr_t *addr; /* list (a host name may resolve to several) */
+    apr_port_t port;
+} tls_engine_t;
+
+/* A loaded certificate + key (see tls_cert.h). */
+typedef struct tls_cert_t tls_cert_t;
+
+/* Module-wide state; one per configuration generation, in pconf. */
+typedef struct tls_conf_global_t {
+    apr_pool_t *pool;             /* pconf */
+    apr_array_header_t *engines;  /* tls_engine_t */
+    apr_hash_t *certs;            /* tls_cert registry, see tls_cert.h */
+    apr_hash_t *configs;          /* TLS setup key -> tls_setup_t (tls_core) */
+    int enabled_servers;          /* computed: servers reachable over TLS */
+} tls_conf_global_t;
+
+typedef struct tls_conf_server_t {
+    tls_conf_global_t *global;
+    apr_array_header_t *certs; /* tls_cert_t*, in configured order; NULL: unset */
+    int strict_sni;            /* TLSStrictSNI, default on */
+
+    /* computed in post_config (tls_core) */
+    int enabled;                      /* reachable on a TLSEngine address */
+    struct tls_setup_t *setup;        /* TLS setup this server uses; shared */
+} tls_conf_server_t;
+
+extern module AP_MODULE_DECLARE_DATA tls_module;
+
+/* The server record of `s` (never NULL for servers httpd knows). */
+tls_conf_server_t *tls_conf_server_get(server_rec *s);
+
+/* httpd module callbacks (config time). */
+void *tls_conf_create_server(apr_pool_t *p, server_rec *s);
+void *tls_conf_merge_server(apr_pool_t *p, void *basev, void *addv);
+
+/* Give the main server's record its defaults (post_config). */
+void tls_conf_server_resolve(apr_pool_t *p, server_rec *base_server);
+
+/* The directive table. */
+extern const command_rec tls_conf_cmds[];
+
+#endif /* TLS_CONF_H */

@@ -1,0 +1,618 @@
+/* tls_filter.c: see tls_filter.h.
+ *
+ * How bytes travel:
+ *
+ *   network -> core input -> [TLS input]  -> plaintext brigade -> httpd
+ *   httpd   -> [TLS output] -> core output -> network
+ *
+ * Input: TLS bytes are read from the filter below in chunks of at most
+ * TLS_READ_CHUNK bytes, only when no decrypted byte is waiting, and fed to
+ * rustls; decrypted bytes are taken out as heap buckets into `in_plain`,
+ * from which the request's mode (READBYTES, GETLINE, SPECULATIVE, ...) is
+ * served. What is buffered is therefore bounded by one read chunk plus
+ * rustls' own limits: nothing grows with the size of a request body.
+ *
+ * Output: data buckets are written into rustls; small buckets are first
+ * collected into one record-sized buffer so a brigade of many small pieces
+ * does not become many small TLS records. rustls' records are appended to
+ * `out_tls` as heap buckets, which is passed down whenever it holds
+ * TLS_PASS_BYTES, at FLUSH, at EOC and at the end of every call.
+ *
+ * Handshake: the input filter runs it. Until the ClientHello is complete
+ * nothing is bound; then tls_core picks the virtual host and ALPN, and the
+ * handshake continues with that host's configuration. A failed handshake
+ * sends rustls' alert, logs at info (the peer's doing) and leaves the
+ * connection in TLS_CONN_ST_DONE, where both filters refuse work.
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_connection.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <util_filter.h>
+
+#include "tls_core.h"
+#include "tls_filter.h"
+#include "tls_util.h"
+
+APLOG_USE_MODULE(tls);
+
+/* Largest plaintext of one TLS record: the unit we encrypt in. */
+#define TLS_RECORD_PLAIN 16384
+/* TLS bytes read from the network in one go. */
+#define TLS_READ_CHUNK (2 * TLS_RECORD_PLAIN + 1024)
+/* Encrypted bytes collected before they are passed down. */
+#define TLS_PASS_BYTES (4 * TLS_RECORD_PLAIN)
+
+typedef struct tls_filter_ctx_t {
+    tls_conn_t *cc;
+    conn_rec *c;
+    ap_filter_t *fin;
+    ap_filter_t *fout;
+    apr_bucket_brigade *in_tls;   /* read from below, not yet fed to rustls */
+    apr_bucket_brigade *in_plain; /* decrypted, not yet handed up */
+    int in_eof;                   /* the stream below ended */
+    apr_bucket_brigade *out_tls;  /* encrypted, not yet passed down */
+    apr_off_t out_tls_len;
+    char *out_buf;                /* plaintext collected for one record */
+    apr_size_t out_buf_len;
+} tls_filter_ctx_t;
+
+static void log_peer_failure(tls_filter_ctx_t *fctx, const char *what, rtls_result rr)
+{
+    char detail[256];
+    size_t n;
+
+    if (rtls_conn_error_text(fctx->cc->rtls, detail, sizeof(detail), &n) != RTLS_OK || n == 0) {
+        apr_cpystrn(detail, rtls_result_text((unsigned)rr), sizeof(detail));
+    }
+    ap_log_cerror(APLOG_MARK, RTLS_RESULT_CATEGORY(rr) == RTLS_CATEGORY_INTERNAL ? APLOG_ERR : APLOG_INFO, 0,
+                  fctx->c, TLS_LOGNO(0301) "%s: %s (rtls %d)", what, detail, (int)rr);
+}
+
+/* ---- TLS bytes out ----------------------------------------------------- */
+
+static int collect_tls(void *userdata, const uint8_t *buf, size_t len)
+{
+    tls_filter_ctx_t *fctx = userdata;
+    apr_bucket *b = apr_bucket_heap_create((const char *)buf, len, NULL, fctx->c->bucket_alloc);
+
+    APR_BRIGADE_INSERT_TAIL(fctx->out_tls, b);
+    fctx->out_tls_len += (apr_off_t)len;
+    return 0;
+}
+
+/* Move all TLS bytes rustls has ready into out_tls. */
+static apr_status_t take_tls(tls_filter_ctx_t *fctx)
+{
+    size_t n;
+    rtls_result rr = rtls_conn_write_tls(fctx->cc->rtls, collect_tls, fctx, &n);
+
+    if (rr != RTLS_OK) {
+        log_peer_failure(fctx, "collecting TLS data to send", rr);
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* Pass out_tls down, with a FLUSH bucket when `flush`. */
+static apr_status_t pass_tls(tls_filter_ctx_t *fctx, int flush)
+{
+    apr_status_t rv;
+
+    if (flush) {
+        APR_BRIGADE_INSERT_TAIL(fctx->out_tls, apr_bucket_flush_create(fctx->c->bucket_alloc));
+    }
+    if (APR_BRIGADE_EMPTY(fctx->out_tls)) return APR_SUCCESS;
+    rv = ap_pass_brigade(fctx->fout->next, fctx->out_tls);
+    apr_brigade_cleanup(fctx->out_tls);
+    fctx->out_tls_len = 0;
+    if (rv != APR_SUCCESS) {
+        ap_log_cerror(APLOG_MARK, APLOG_DEBUG, rv, fctx->c, TLS_LOGNO(0302) "sending TLS data failed");
+        fctx->cc->state = TLS_CONN_ST_DONE;
+    }
+    return rv;
+}
+
+/* Send what rustls has ready (an alert, handshake messages) right away. */
+static apr_status_t send_tls_now(tls_filter_ctx_t *fctx)
+{
+    apr_status_t rv = take_tls(fctx);
+
+    if (rv == APR_SUCCESS) rv = pass_tls(fctx, 1);
+    return rv;
+}
+
+/* The connection cannot go on: send what rustls still has (its alert) and
+ * refuse all further work. Returns APR_ECONNABORTED. */
+static apr_status_t conn_abort(tls_filter_ctx_t *fctx)
+{
+    if (fctx->cc->state != TLS_CONN_ST_DONE) {
+        if (send_tls_now(fctx) != APR_SUCCESS) {
+            /* already logged; the peer is gone */
+        }
+        fctx->cc->state = TLS_CONN_ST_DONE;
+    }
+    return APR_ECONNABORTED;
+}
+
+/* ---- TLS bytes in ------------------------------------------------------ */
+
+/* Decrypted bytes into in_plain; `avail` is what process reported. */
+static apr_status_t take_plain(tls_filter_ctx_t *fctx, size_t avail)
+{
+    while (avail > 0) {
+        char *buf = apr_bucket_alloc(avail, fctx->c->bucket_alloc);
+        size_t n = 0;
+        rtls_result rr = rtls_conn_read(fctx->cc->rtls, (uint8_t *)buf, avail, &n);
+
+        if (rr != RTLS_OK || n == 0) {
+            apr_bucket_free(buf);
+            return APR_SUCCESS; /* EOF states are seen by fill_plain */
+        }
+        APR_BRIGADE_INSERT_TAIL(fctx->in_plain, apr_bucket_heap_create(buf, n, apr_bucket_free, fctx->c->bucket_alloc));
+        avail -= n;
+    }
+    return APR_SUCCESS;
+}
+
+/* Run rustls on what was fed; collect plaintext and send what rustls
+ * wants sent. */
+static apr_status_t process(tls_filter_ctx_t *fctx)
+{
+    size_t plain = 0, tls = 0;
+    rtls_result rr = rtls_conn_process(fctx->cc->rtls, &plain, &tls);
+
+    if (rr != RTLS_OK) {
+        log_peer_failure(fctx, fctx->cc->state < TLS_CONN_ST_TRAFFIC ? "TLS handshake failed" : "TLS connection failed",
+                         rr);
+        return conn_abort(fctx);
+    }
+    if (plain > 0 && take_plain(fctx, plain) != APR_SUCCESS) return conn_abort(fctx);
+    if (tls > 0) return send_tls_now(fctx);
+    return APR_SUCCESS;
+}
+
+/* Feed in_tls to rustls, processing as we go. Stops early (leaving the
+ * rest in in_tls) when a ClientHello is complete or rustls' plaintext
+ * buffer is full. */
+static apr_status_t feed(tls_filter_ctx_t *fctx)
+{
+    apr_status_t rv;
+
+    while (!APR_BRIGADE_EMPTY(fctx->in_tls)) {
+        apr_bucket *b = APR_BRIGADE_FIRST(fctx->in_tls);
+        const char *data;
+        apr_size_t len;
+        size_t n = 0;
+        rtls_result rr;
+
+        if (APR_BUCKET_IS_EOS(b)) {
+            fctx->in_eof = 1;
+            apr_bucket_delete(b);
+            continue;
+        }
+        if (APR_BUCKET_IS_METADATA(b)) {
+            apr_bucket_delete(b);
+            continue;
+        }
+        rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
+        if (rv != APR_SUCCESS) return rv;
+        if (len == 0) {
+            apr_bucket_delete(b);
+            continue;
+        }
+        rr = rtls_conn_read_tls(fctx->cc->rtls, (const uint8_t *)data, len, &n);
+        if (rr == RTLS_IO_BUFFER_FULL) {
+            /* Decrypted data waits: hand it up before feeding more. */
+            return process(fctx);
+        }
+        if (rr != RTLS_OK) {
+            log_peer_failure(fctx, "reading TLS data", rr);
+            return conn_abort(fctx);
+        }
+        if (n < len) {
+            apr_bucket_split(b, n);
+        }
+        apr_bucket_delete(APR_BRIGADE_FIRST(fctx->in_tls));
+        rv = process(fctx);
+        if (rv != APR_SUCCESS) return rv;
+        if (fctx->cc->state == TLS_CONN_ST_CLIENT_HELLO && rtls_conn_has_hello(fctx->cc->rtls)) break;
+    }
+    return APR_SUCCESS;
+}
+
+/* Read more TLS bytes from the filter below into in_tls. APR_EOF when the
+ * stream ended; APR_EAGAIN when non-blocking and nothing came. */
+static apr_status_t read_below(tls_filter_ctx_t *fctx, apr_read_type_e block)
+{
+    apr_status_t rv;
+
+    if (fctx->in_eof) return APR_EOF;
+    rv = ap_get_brigade(fctx->fin->next, fctx->in_tls, AP_MODE_READBYTES, block, TLS_READ_CHUNK);
+    if (rv == APR_EOF) {
+        fctx->in_eof = 1;
+        return APR_EOF;
+    }
+    if (rv == APR_SUCCESS && APR_BRIGADE_EMPTY(fctx->in_tls)) {
+        return block == APR_NONBLOCK_READ ? APR_EAGAIN : APR_EOF;
+    }
+    return rv;
+}
+
+/* ---- handshake --------------------------------------------------------- */
+
+static apr_status_t handshake(tls_filter_ctx_t *fctx, apr_read_type_e block)
+{
+    tls_conn_t *cc = fctx->cc;
+    apr_status_t rv;
+
+    while (cc->state < TLS_CONN_ST_TRAFFIC) {
+        if (cc->state == TLS_CONN_ST_CLIENT_HELLO && rtls_conn_has_hello(cc->rtls)) {
+            rv = tls_core_conn_hello(cc);
+            if (rv != APR_SUCCESS) return conn_abort(fctx);
+            cc->state = TLS_CONN_ST_HANDSHAKE;
+            rv = send_tls_now(fctx);
+            if (rv != APR_SUCCESS) return rv;
+            /* bytes after the hello (if any) go to the bound connection */
+            rv = feed(fctx);
+            if (rv != APR_SUCCESS) return rv;
+            continue;
+        }
+        if (cc->state == TLS_CONN_ST_HANDSHAKE && !rtls_conn_is_handshaking(cc->rtls)) {
+            cc->state = TLS_CONN_ST_TRAFFIC;
+            tls_core_conn_handshake_done(cc);
+            return send_tls_now(fctx);
+        }
+        rv = read_below(fctx, block);
+        if (rv == APR_EOF) {
+            ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, fctx->c,
+                          TLS_LOGNO(0303) "the client closed the connection during the TLS handshake");
+            cc->state = TLS_CONN_ST_DONE;
+            return APR_ECONNABORTED;
+        }
+        if (rv != APR_SUCCESS) {
+            if (!APR_STATUS_IS_EAGAIN(rv)) {
+                ap_log_cerror(APLOG_MARK, APLOG_INFO, rv, fctx->c,
+                              TLS_LOGNO(0304) "reading the TLS handshake from the client failed");
+                cc->state = TLS_CONN_ST_DONE;
+            }
+            return rv;
+        }
+        rv = feed(fctx);
+        if (rv != APR_SUCCESS) return rv;
+    }
+    return cc->state == TLS_CONN_ST_DONE ? APR_ECONNABORTED : APR_SUCCESS;
+}
+
+apr_status_t tls_filter_handshake(tls_conn_t *cc)
+{
+    return handshake(cc->filter, APR_BLOCK_READ);
+}
+
+/* ---- input filter ------------------------------------------------------ */
+
+/* Make sure in_plain holds data, or say why not: APR_EOF (the client
+ * closed; with or without close_notify), APR_EAGAIN (non-blocking and
+ * nothing yet), or an error. */
+static apr_status_t fill_plain(tls_filter_ctx_t *fctx, apr_read_type_e block)
+{
+    apr_status_t rv;
+
+    /* Splitting a line off at a bucket's end leaves an empty bucket: an
+     * empty brigade must mean "nothing decrypted". */
+    while (!APR_BRIGADE_EMPTY(fctx->in_plain) && APR_BRIGADE_FIRST(fctx->in_plain)->length == 0) {
+        apr_bucket_delete(APR_BRIGADE_FIRST(fctx->in_plain));
+    }
+    while (APR_BRIGADE_EMPTY(fctx->in_plain)) {
+        char probe[1];
+        size_t n = 0;
+        rtls_result rr;
+
+        if (fctx->cc->state == TLS_CONN_ST_DONE) return APR_ECONNABORTED;
+        rv = feed(fctx);
+        if (rv != APR_SUCCESS) return rv;
+        if (!APR_BRIGADE_EMPTY(fctx->in_plain)) break;
+        /* Nothing decrypted: is the stream over? (reading 0 bytes would not
+         * tell, so look at what a 1-byte read says without losing it) */
+        rr = rtls_conn_read(fctx->cc->rtls, (uint8_t *)probe, sizeof(probe), &n);
+        if (rr == RTLS_OK) {
+            APR_BRIGADE_INSERT_TAIL(fctx->in_plain,
+                                    apr_bucket_heap_create(probe, n, NULL, fctx->c->bucket_alloc));
+            break;
+        }
+        if (rr == RTLS_IO_EOF) return APR_EOF;
+        if (rr == RTLS_IO_UNCLEAN_EOF) {
+            ap_log_cerror(APLOG_MARK, APLOG_TRACE1, 0, fctx->c, "client closed without close_notify");
+            return APR_EOF;
+        }
+        if (rr != RTLS_IO_WOULD_BLOCK) {
+            log_peer_failure(fctx, "reading decrypted data", rr);
+            return conn_abort(fctx);
+        }
+        if (!APR_BRIGADE_EMPTY(fctx->in_tls)) continue;
+        rv = read_below(fctx, block);
+        if (rv == APR_EOF) {
+            rr = rtls_conn_read_tls_eof(fctx->cc->rtls);
+            if (rr != RTLS_OK) return conn_abort(fctx);
+            rv = process(fctx);
+            if (rv != APR_SUCCESS) return rv;
+            continue;
+        }
+        if (rv != APR_SUCCESS) return rv;
+    }
+    return APR_SUCCESS;
+}
+
+/* Move up to `max` bytes (max < 0: all) of in_plain to bb. */
+static apr_status_t move_plain(tls_filter_ctx_t *fctx, apr_bucket_brigade *bb, apr_off_t max)
+{
+    apr_bucket *after;
+    apr_status_t rv;
+
+    if (max < 0) {
+        APR_BRIGADE_CONCAT(bb, fctx->in_plain);
+        return APR_SUCCESS;
+    }
+    rv = apr_brigade_partition(fctx->in_plain, max, &after);
+    if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) return rv;
+    while (!APR_BRIGADE_EMPTY(fctx->in_plain) && APR_BRIGADE_FIRST(fctx->in_plain) != after) {
+        apr_bucket *b = APR_BRIGADE_FIRST(fctx->in_plain);
+        APR_BUCKET_REMOVE(b);
+        APR_BRIGADE_INSERT_TAIL(bb, b);
+    }
+    return APR_SUCCESS;
+}
+
+/* Copy up to `max` bytes of in_plain to bb, leaving in_plain as it is. */
+static apr_status_t copy_plain(tls_filter_ctx_t *fctx, apr_bucket_brigade *bb, apr_off_t max)
+{
+    apr_bucket *b, *copy;
+    apr_status_t rv;
+
+    for (b = APR_BRIGADE_FIRST(fctx->in_plain); b != APR_BRIGADE_SENTINEL(fctx->in_plain) && max > 0;
+         b = APR_BUCKET_NEXT(b)) {
+        if ((apr_off_t)b->length > max) {
+            apr_bucket_split(b, (apr_size_t)max);
+        }
+        rv = apr_bucket_copy(b, &copy);
+        if (rv != APR_SUCCESS) return rv;
+        APR_BRIGADE_INSERT_TAIL(bb, copy);
+        max -= (apr_off_t)b->length;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t input(ap_filter_t *f, apr_bucket_brigade *bb, ap_input_mode_t mode,
+                                 apr_read_type_e block, apr_off_t readbytes)
+{
+    tls_filter_ctx_t *fctx = f->ctx;
+    apr_status_t rv;
+
+    if (fctx->cc->state == TLS_CONN_ST_DONE) return APR_ECONNABORTED;
+    if (fctx->cc->state < TLS_CONN_ST_TRAFFIC) {
+        rv = handshake(fctx, block);
+        if (rv != APR_SUCCESS) return rv;
+    }
+    switch (mode) {
+    case AP_MODE_INIT:
+        return APR_SUCCESS;
+    case AP_MODE_EATCRLF:
+        /* Only the core filter can look ahead that way; as in mod_ssl. */
+        return APR_ENOTIMPL;
+    case AP_MODE_READBYTES:
+    case AP_MODE_SPECULATIVE:
+    case AP_MODE_GETLINE:
+    case AP_MODE_EXHAUSTIVE:
+        break;
+    default:
+        return APR_ENOTIMPL;
+    }
+    /* The end of the stream is APR_EOF, as the core filter reports it once
+     * nothing is left (callers such as ap_rgetline rely on the status). */
+    rv = fill_plain(fctx, block);
+    if (rv != APR_SUCCESS) return rv;
+
+    switch (mode) {
+    case AP_MODE_READBYTES:
+        return move_plain(fctx, bb, readbytes > 0 ? readbytes : TLS_RECORD_PLAIN);
+    case AP_MODE_SPECULATIVE:
+        return copy_plain(fctx, bb, readbytes > 0 ? readbytes : TLS_RECORD_PLAIN);
+    case AP_MODE_GETLINE:
+        return apr_brigade_split_line(bb, fctx->in_plain, block, HUGE_STRING_LEN);
+    default: /* AP_MODE_EXHAUSTIVE */
+        return move_plain(fctx, bb, -1);
+    }
+}
+
+static apr_status_t filter_input(ap_filter_t *f, apr_bucket_brigade *bb, ap_input_mode_t mode,
+                                 apr_read_type_e block, apr_off_t readbytes)
+{
+    apr_status_t rv = input(f, bb, mode, block, readbytes);
+
+    if (APLOGctrace4(f->c)) {
+        apr_off_t len = -1;
+        if (apr_brigade_length(bb, 0, &len) != APR_SUCCESS) len = -1;
+        ap_log_cerror(APLOG_MARK, APLOG_TRACE4, rv, f->c, "TLS input: mode %d, %s, asked %" APR_OFF_T_FMT
+                      ", returns %" APR_OFF_T_FMT " bytes%s", (int)mode, block == APR_BLOCK_READ ? "blocking" :
+                      "non-blocking", readbytes, len, (!APR_BRIGADE_EMPTY(bb) && APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(bb)))
+                      ? " + EOS" : "");
+    }
+    return rv;
+}
+
+/* ---- output filter ----------------------------------------------------- */
+
+/* Encrypt `len` bytes, collecting the records; passes them down as they
+ * pile up. */
+static apr_status_t encrypt(tls_filter_ctx_t *fctx, const char *data, apr_size_t len)
+{
+    apr_status_t rv;
+
+    while (len > 0) {
+        size_t n = 0;
+        rtls_result rr = rtls_conn_write(fctx->cc->rtls, (const uint8_t *)data, len, &n);
+        if (rr != RTLS_OK) {
+            log_peer_failure(fctx, "encrypting data", rr);
+            return conn_abort(fctx);
+        }
+        data += n;
+        len -= n;
+        rv = take_tls(fctx);
+        if (rv != APR_SUCCESS) return conn_abort(fctx);
+        if (fctx->out_tls_len >= TLS_PASS_BYTES || (n == 0 && fctx->out_tls_len > 0)) {
+            rv = pass_tls(fctx, 0);
+            if (rv != APR_SUCCESS) return rv;
+        }
+        else if (n == 0) {
+            /* rustls took nothing and had nothing to send: cannot happen
+             * with a healthy connection; do not spin. */
+            ap_log_cerror(APLOG_MARK, APLOG_ERR, 0, fctx->c, TLS_LOGNO(0305) "rustls accepted no data to encrypt");
+            return conn_abort(fctx);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t encrypt_buffered(tls_filter_ctx_t *fctx)
+{
+    apr_status_t rv = APR_SUCCESS;
+
+    if (fctx->out_buf_len > 0) {
+        rv = encrypt(fctx, fctx->out_buf, fctx->out_buf_len);
+        fctx->out_buf_len = 0;
+    }
+    return rv;
+}
+
+/* Take one data bucket's bytes: whole records go to rustls directly, the
+ * rest is collected until a record is full. */
+static apr_status_t write_data(tls_filter_ctx_t *fctx, const char *data, apr_size_t len)
+{
+    apr_status_t rv;
+
+    while (len > 0) {
+        if (fctx->out_buf_len == 0 && len >= TLS_RECORD_PLAIN) {
+            apr_size_t whole = len - (len % TLS_RECORD_PLAIN);
+            rv = encrypt(fctx, data, whole);
+            if (rv != APR_SUCCESS) return rv;
+            data += whole;
+            len -= whole;
+        }
+        else {
+            apr_size_t room = TLS_RECORD_PLAIN - fctx->out_buf_len;
+            apr_size_t n = len < room ? len : room;
+            memcpy(fctx->out_buf + fctx->out_buf_len, data, n);
+            fctx->out_buf_len += n;
+            data += n;
+            len -= n;
+            if (fctx->out_buf_len == TLS_RECORD_PLAIN) {
+                rv = encrypt_buffered(fctx);
+                if (rv != APR_SUCCESS) return rv;
+            }
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t filter_output(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    tls_filter_ctx_t *fctx = f->ctx;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (fctx->cc->state == TLS_CONN_ST_DONE) {
+        apr_brigade_cleanup(bb);
+        return APR_ECONNABORTED;
+    }
+    if (fctx->cc->state < TLS_CONN_ST_TRAFFIC) {
+        /* Someone writes before reading: finish the handshake first. */
+        rv = handshake(fctx, APR_BLOCK_READ);
+        if (rv != APR_SUCCESS) {
+            apr_brigade_cleanup(bb);
+            return rv;
+        }
+    }
+    while (!APR_BRIGADE_EMPTY(bb) && rv == APR_SUCCESS) {
+        apr_bucket *b = APR_BRIGADE_FIRST(bb);
+
+        if (APR_BUCKET_IS_METADATA(b)) {
+            if (fctx->cc->state >= TLS_CONN_ST_NOTIFIED) {
+                /* after close_notify only metadata may follow */
+                APR_BUCKET_REMOVE(b);
+                APR_BRIGADE_INSERT_TAIL(fctx->out_tls, b);
+                continue;
+            }
+            rv = encrypt_buffered(fctx);
+            if (rv != APR_SUCCESS) break;
+            if (AP_BUCKET_IS_EOC(b)) {
+                if (rtls_conn_send_close_notify(fctx->cc->rtls) == RTLS_OK) {
+                    fctx->cc->state = TLS_CONN_ST_NOTIFIED;
+                }
+                rv = take_tls(fctx);
+                if (rv != APR_SUCCESS) break;
+            }
+            APR_BUCKET_REMOVE(b);
+            APR_BRIGADE_INSERT_TAIL(fctx->out_tls, b);
+            if (APR_BUCKET_IS_FLUSH(b) || AP_BUCKET_IS_EOC(b)) {
+                rv = pass_tls(fctx, 0);
+            }
+            continue;
+        }
+        if (fctx->cc->state >= TLS_CONN_ST_NOTIFIED) {
+            ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, f->c,
+                          TLS_LOGNO(0306) "data written after close_notify is dropped");
+            apr_bucket_delete(b);
+            continue;
+        }
+        {
+            const char *data;
+            apr_size_t len;
+            rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
+            if (rv != APR_SUCCESS) {
+                ap_log_cerror(APLOG_MARK, APLOG_ERR, rv, f->c, TLS_LOGNO(0307) "reading data to send failed");
+                break;
+            }
+            rv = write_data(fctx, data, len);
+            apr_bucket_delete(b);
+        }
+    }
+    if (rv == APR_SUCCESS) rv = encrypt_buffered(fctx);
+    if (rv == APR_SUCCESS && fctx->cc->state != TLS_CONN_ST_DONE) {
+        rv = take_tls(fctx);
+        if (rv == APR_SUCCESS) rv = pass_tls(fctx, 0);
+    }
+    apr_brigade_cleanup(bb);
+    return rv;
+}
+
+/* ---- setup ------------------------------------------------------------- */
+
+static ap_filter_rec_t *in_filter_rec;
+static ap_filter_rec_t *out_filter_rec;
+
+void tls_filter_register(void)
+{
+    in_filter_rec = ap_register_input_filter(TLS_FILTER_NAME, filter_input, NULL, AP_FTYPE_CONNECTION + 5);
+    out_filter_rec = ap_register_output_filter(TLS_FILTER_NAME, filter_output, NULL, AP_FTYPE_CONNECTION + 5);
+}
+
+apr_status_t tls_filter_conn_init(tls_conn_t *cc)
+{
+    conn_rec *c = cc->c;
+    tls_filter_ctx_t *fctx = apr_pcalloc(c->pool, sizeof(*fctx));
+
+    fctx->cc = cc;
+    fctx->c = c;
+    fctx->in_tls = apr_brigade_create(c->pool, c->bucket_alloc);
+    fctx->in_plain = apr_brigade_create(c->pool, c->bucket_alloc);
+    fctx->out_tls = apr_brigade_create(c->pool, c->bucket_alloc);
+    fctx->out_buf = apr_palloc(c->pool, TLS_RECORD_PLAIN);
+    cc->filter = fctx;
+    fctx->fin = ap_add_input_filter_handle(in_filter_rec, fctx, NULL, c);
+    fctx->fout = ap_add_output_filter_handle(out_filter_rec, fctx, NULL, c);
+    return APR_SUCCESS;
+}

@@ -1,0 +1,1 @@
+"""Test framework of the mod_tls pytest suite (see test/README.md)."""
