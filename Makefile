@@ -56,9 +56,9 @@ demo:
 	./scripts/demo.sh
 
 install: $(BUILD)/mod_tls.so
-	install -d $(DESTDIR)$(MODDIR) $(DESTDIR)$(SYSCONF)/../mods-available
+	install -d $(DESTDIR)$(MODDIR) $(DESTDIR)$(SYSCONF)/mods-available
 	install -m 644 $(BUILD)/mod_tls.so $(DESTDIR)$(MODDIR)/mod_tls.so
-	install -m 644 conf/tls.load conf/tls.conf $(DESTDIR)$(SYSCONF)/../mods-available/
+	install -m 644 conf/tls.load conf/tls.conf $(DESTDIR)$(SYSCONF)/mods-available/
 
 clean:
 	rm -rf $(BUILD)

@@ -58,3 +58,17 @@ class TestBuild:
         env.write_config(mod_ssl=True, modules=["status"])
         r = env.configtest()
         assert r.rc == 0, str(r)
+
+    def test_01_make_install_for_a2enmod(self, env, tmp_path):
+        # `make install` puts the module where apxs says modules live and tls.load/tls.conf into
+        # mods-available, so that Debian's a2enmod finds them (DESTDIR keeps the system untouched)
+        repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        r = run(["make", "-C", repo, "install", f"DESTDIR={tmp_path}"], timeout=600)
+        assert r.rc == 0, str(r)
+        libexec = run(["apxs", "-q", "LIBEXECDIR"], timeout=30).stdout.strip()
+        sysconf = run(["apxs", "-q", "SYSCONFDIR"], timeout=30).stdout.strip()
+        installed = f"{tmp_path}{libexec}/mod_tls.so"
+        assert os.path.isfile(installed)
+        load = open(f"{tmp_path}{sysconf}/mods-available/tls.load").read()
+        assert re.search(rf"^LoadModule tls_module {re.escape(libexec)}/mod_tls.so$", load, re.M), load
+        assert os.path.isfile(f"{tmp_path}{sysconf}/mods-available/tls.conf")
