@@ -325,7 +325,7 @@ apr_status_t tls_core_conn_hello(tls_conn_t *cc)
         ap_vhost_iterate_given_conn(c, find_vhost_cb, &search);
         if (search.found) {
             cc->server = search.found;
-            ap_log_cerror(APLOG_MARK, APLOG_TRACE1, 0, c, "SNI '%s' selects %s", cc->sni,
+            ap_log_cerror(APLOG_MARK, APLOG_TRACE1, 0, c, TLS_LOGNO(0209) "SNI '%s' selects %s", cc->sni,
                           cc->server->server_hostname);
         }
         else if (tls_conf_server_get(c->base_server)->strict_sni == TLS_FLAG_ON) {

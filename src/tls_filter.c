@@ -327,7 +327,7 @@ static apr_status_t fill_plain(tls_filter_ctx_t *fctx, apr_read_type_e block)
         }
         if (rr == RTLS_IO_EOF) return APR_EOF;
         if (rr == RTLS_IO_UNCLEAN_EOF) {
-            ap_log_cerror(APLOG_MARK, APLOG_TRACE1, 0, fctx->c, "client closed without close_notify");
+            ap_log_cerror(APLOG_MARK, APLOG_TRACE1, 0, fctx->c, TLS_LOGNO(0308) "client closed without close_notify");
             return APR_EOF;
         }
         if (rr != RTLS_IO_WOULD_BLOCK) {
@@ -437,7 +437,7 @@ static apr_status_t filter_input(ap_filter_t *f, apr_bucket_brigade *bb, ap_inpu
     if (APLOGctrace4(f->c)) {
         apr_off_t len = -1;
         if (apr_brigade_length(bb, 0, &len) != APR_SUCCESS) len = -1;
-        ap_log_cerror(APLOG_MARK, APLOG_TRACE4, rv, f->c, "TLS input: mode %d, %s, asked %" APR_OFF_T_FMT
+        ap_log_cerror(APLOG_MARK, APLOG_TRACE4, rv, f->c, TLS_LOGNO(0309) "TLS input: mode %d, %s, asked %" APR_OFF_T_FMT
                       ", returns %" APR_OFF_T_FMT " bytes%s", (int)mode, block == APR_BLOCK_READ ? "blocking" :
                       "non-blocking", readbytes, len, (!APR_BRIGADE_EMPTY(bb) && APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(bb)))
                       ? " + EOS" : "");

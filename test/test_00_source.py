@@ -1,0 +1,89 @@
+"""Checks on the source tree itself: log tags, and docs that must not drift from the code."""
+
+import os
+import re
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SRC = os.path.join(REPO, "src")
+
+LOG_CALL = re.compile(r"\bap_log_(?:c|r|p)?error\s*\(")
+
+
+def c_sources():
+    for name in sorted(os.listdir(SRC)):
+        if name.endswith(".c"):
+            with open(os.path.join(SRC, name)) as f:
+                yield name, f.read()
+
+
+def log_calls(text):
+    """The text of each ap_log_*error(...) call (up to its closing parenthesis)."""
+    for m in LOG_CALL.finditer(text):
+        depth, i = 0, m.end() - 1
+        while i < len(text):
+            if text[i] == "(":
+                depth += 1
+            elif text[i] == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            i += 1
+        yield text[m.start():i + 1]
+
+
+class TestLogTags:
+
+    def test_00_every_log_call_is_tagged(self):
+        untagged = []
+        for name, text in c_sources():
+            for call in log_calls(text):
+                if "TLS_LOGNO(" not in call:
+                    untagged.append(f"{name}: {call[:100]}")
+        assert untagged == [], "\n".join(untagged)
+
+    def test_00_log_tags_are_unique(self):
+        seen = {}
+        dups = []
+        for name, text in c_sources():
+            for num in re.findall(r"TLS_LOGNO\((\d{4})\)", text):
+                if num in seen:
+                    dups.append(f"MTLS{num} in {seen[num]} and {name}")
+                seen[num] = name
+        assert seen, "no tagged log lines found"
+        assert dups == [], "\n".join(dups)
+
+
+def directives_in_code():
+    """Directive name -> help text, from the AP_INIT_* lines of src/*.c."""
+    found = {}
+    for _, text in c_sources():
+        for m in re.finditer(r'AP_INIT_\w+\(\s*"(\w+)"\s*,[^,]*,[^,]*,[^,]*,\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\)',
+                             text):
+            found[m.group(1)] = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2)))
+    return found
+
+
+def directives_in_readme():
+    """Directive name -> default column, from the README's directive table."""
+    with open(os.path.join(REPO, "README.md")) as f:
+        text = f.read()
+    rows = {}
+    for m in re.finditer(r"^\| `(TLS\w+)[^`]*` \|[^|]*\| ([^|]*) \|", text, re.M):
+        rows[m.group(1)] = m.group(2).strip().strip("`")
+    return rows
+
+
+class TestDocs:
+
+    def test_00_readme_lists_every_directive(self):
+        code, readme = directives_in_code(), directives_in_readme()
+        assert code, "no directives found in src/"
+        assert sorted(code) == sorted(readme), f"code: {sorted(code)}\nREADME: {sorted(readme)}"
+
+    def test_00_defaults_agree(self):
+        # where the directive's help text states a default, the README says the same
+        code, readme = directives_in_code(), directives_in_readme()
+        for name, help_text in code.items():
+            m = re.search(r"\(default (\w+)\)", help_text)
+            if m:
+                assert readme.get(name) == m.group(1), f"{name}: help says {m.group(1)}, README {readme.get(name)}"
