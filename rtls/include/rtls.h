@@ -228,6 +228,10 @@ RTLS_MUST_CHECK rtls_result rtls_conn_write(rtls_conn *conn, const uint8_t *buf,
 RTLS_MUST_CHECK rtls_result rtls_conn_send_close_notify(rtls_conn *conn);
 
 bool rtls_conn_is_handshaking(const rtls_conn *conn);
+/* True when the handshake resumed an earlier session (TLS 1.2 session id or
+ * ticket, TLS 1.3 PSK); false for full handshakes and before binding.
+ * Known once rtls_conn_accept returned. */
+bool rtls_conn_session_resumed(const rtls_conn *conn);
 bool rtls_conn_wants_write(const rtls_conn *conn);
 /* After the handshake: RTLS_TLS12/RTLS_TLS13 and the suite's IANA id (0
  * before they are known). */

@@ -95,11 +95,17 @@ impl rtls_server_config_builder {
         if self.keys.is_empty() {
             return Err(RTLS_CONF_NO_CERTIFIED_KEY);
         }
-        let versions = versions_from(self.min_version)?;
+        let mut versions = versions_from(self.min_version)?;
         let suites: Vec<SupportedCipherSuite> = match &self.suites {
             Some(s) => s.clone(),
             None => ALL_CIPHER_SUITES.to_vec(),
         };
+        // A version without any suite left would be negotiated and then
+        // fail the handshake: leave it out instead.
+        versions.retain(|v| suites.iter().any(|s| s.version() == *v));
+        if versions.is_empty() {
+            return Err(RTLS_CONF_NO_CIPHER_SUITES);
+        }
         let mut cfg = ServerConfig::builder()
             .with_cipher_suites(&suites)
             .with_safe_default_kx_groups()

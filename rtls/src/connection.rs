@@ -39,6 +39,30 @@ pub struct rtls_conn {
     chosen_key: Option<usize>,
     last_error: String,
     poisoned: bool,
+    /// The handshake resumed an earlier session (see `accept`).
+    resumed: bool,
+}
+
+/// What every session we issue carries as its resumption data; a TLS 1.3
+/// handshake that hands it back to us was resumed.
+const RESUMPTION_MARK: &[u8] = b"rtls";
+
+/// Does a server's first TLS 1.2 flight contain a ChangeCipherSpec record?
+/// Only an abbreviated (resumed) handshake sends one that early; a full
+/// handshake sends Certificate etc. and its ChangeCipherSpec only after
+/// the client's Finished.
+fn flight_has_ccs(mut flight: &[u8]) -> bool {
+    while flight.len() >= 5 {
+        if flight[0] == 0x14 {
+            return true;
+        }
+        let len = ((flight[3] as usize) << 8) | flight[4] as usize;
+        if flight.len() < 5 + len {
+            return false;
+        }
+        flight = &flight[5 + len..];
+    }
+    false
 }
 
 // TLS alert descriptions we send ourselves (RFC 8446, 6.2).
@@ -75,6 +99,7 @@ impl rtls_conn {
             chosen_key: None,
             last_error: String::new(),
             poisoned: false,
+            resumed: false,
         }
     }
 
@@ -153,7 +178,23 @@ impl rtls_conn {
         let res = accepted.into_connection(cfg.for_alpn(alpn));
         self.note_chosen_key();
         match res {
-            Ok(conn) => {
+            Ok(mut conn) => {
+                conn.set_resumption_data(RESUMPTION_MARK);
+                // The ClientHello is processed: the first flight is ready.
+                // Take it now (it goes out first through `pending`) to see
+                // whether TLS 1.2 resumed; TLS 1.3 tells by itself.
+                let mut flight = Vec::new();
+                while conn.wants_write() {
+                    match conn.write_tls(&mut flight) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {}
+                    }
+                }
+                self.resumed = match conn.protocol_version() {
+                    Some(rustls::ProtocolVersion::TLSv1_2) => flight_has_ccs(&flight),
+                    _ => conn.received_resumption_data().is_some(),
+                };
+                self.pending.extend_from_slice(&flight);
                 self.phase = Phase::Active(Connection::Server(conn));
                 RTLS_OK
             }
@@ -492,6 +533,17 @@ pub extern "C" fn rtls_conn_send_close_notify(conn: *mut rtls_conn) -> rtls_resu
             RTLS_OK
         }
         None => RTLS_INTERNAL_WRONG_STATE,
+    })
+}
+
+/// True when the handshake resumed an earlier session (TLS 1.2 session id
+/// or ticket, TLS 1.3 PSK) instead of a full handshake; false before the
+/// connection is bound and for full handshakes.
+#[no_mangle]
+pub extern "C" fn rtls_conn_session_resumed(conn: *const rtls_conn) -> bool {
+    crate::ffi::guard_value(false, || match unsafe { conn.as_ref() } {
+        Some(c) => c.resumed,
+        None => false,
     })
 }
 

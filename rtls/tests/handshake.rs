@@ -141,6 +141,20 @@ fn cipher_suites_and_order() {
 }
 
 #[test]
+fn version_without_suites_is_not_offered() {
+    // Only TLS 1.2 suites configured: a client offering TLS 1.3 and 1.2
+    // must get TLS 1.2, not a TLS 1.3 handshake without a usable suite.
+    let tls12_only = [0xc02bu16, 0xc02c];
+    let cfg = server_config(&ServerSettings { suites: Some(&tls12_only), ..Default::default() });
+    let mut p = new_pair(default_client(&[]), "p256.example.org");
+    p.handshake(cfg, None).unwrap();
+    let (version, suite) = negotiated(&p);
+    assert_eq!(version, 0x0303);
+    assert!(tls12_only.contains(&suite), "suite {:#06x}", suite);
+    rtls_server_config_free(cfg);
+}
+
+#[test]
 fn builder_refuses_bad_settings() {
     let mut b = ptr::null_mut();
     assert_eq!(rtls_server_config_builder_new(&mut b), RTLS_OK);
@@ -244,5 +258,30 @@ fn plaintext_buffer_full_is_reported_not_lost() {
     assert_eq!(feed_server(p.server, &tls[off..], &mut plain), RTLS_OK);
     drain_plain(p.server, &mut plain);
     assert!(plain == data);
+    rtls_server_config_free(cfg);
+}
+
+#[test]
+fn resumption_is_reported() {
+    // The same client config (with its session cache) connects twice: the
+    // second handshake resumes, for TLS 1.3 and for TLS 1.2 (session id).
+    let cfg = server_config(&ServerSettings::default());
+    for version in [&V13, &V12] {
+        let client = client_config(&[version], rustls::ALL_CIPHER_SUITES, &[]);
+        let mut first = new_pair(client.clone(), "p256.example.org");
+        assert!(!rtls_conn_session_resumed(first.server));
+        first.handshake(cfg, None).unwrap();
+        assert!(!rtls_conn_session_resumed(first.server), "first handshake is full");
+        // TLS 1.3 tickets come after the handshake: let the client read them
+        first.pump().unwrap();
+        let mut second = new_pair(client.clone(), "p256.example.org");
+        second.handshake(cfg, None).unwrap();
+        assert!(rtls_conn_session_resumed(second.server), "second handshake resumes");
+        // a fresh client cannot resume
+        let fresh = client_config(&[version], rustls::ALL_CIPHER_SUITES, &[]);
+        let mut third = new_pair(fresh, "p256.example.org");
+        third.handshake(cfg, None).unwrap();
+        assert!(!rtls_conn_session_resumed(third.server));
+    }
     rtls_server_config_free(cfg);
 }
