@@ -31,7 +31,7 @@ if [ -f test/c/Makefile ]; then
 fi
 
 if [ -f fuzz/Makefile ]; then
-    log "fuzzing the configuration parsers (${FUZZ_SECONDS:-15}s per target)"
+    log "fuzzing the configuration parsers (${FUZZ_SECONDS:-15}s)"
     make -C fuzz run FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
 fi
 

@@ -27,8 +27,8 @@ static void tls_register_hooks(apr_pool_t *p);
 
 AP_DECLARE_MODULE(tls) = {
     STANDARD20_MODULE_STUFF,
-    NULL,                   /* create per-directory config */
-    NULL,                   /* merge per-directory config */
+    tls_conf_create_dir,    /* create per-directory config */
+    tls_conf_merge_dir,     /* merge per-directory config */
     tls_conf_create_server, /* create per-server config */
     tls_conf_merge_server,  /* merge per-server config */
     tls_conf_cmds,          /* directives */

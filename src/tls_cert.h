@@ -15,6 +15,7 @@ struct tls_cert_t {
     const char *cert_file;          /* absolute path */
     const char *key_file;           /* absolute path; == cert_file when the key is inside */
     const rtls_certified_key *key;  /* NULL only when httpd just dumps its configuration */
+    apr_table_t *vars;              /* SSL_SERVER_* variables of the leaf, computed at load */
 };
 
 /* Load (or find already loaded) the certificate chain in `cert_file` with

@@ -11,6 +11,7 @@
 
 #include "tls_cert.h"
 #include "tls_conf.h"
+#include "tls_proto.h"
 #include "tls_util.h"
 
 #define TLS_GLOBAL_KEY "mod_tls_global"
@@ -46,6 +47,8 @@ void *tls_conf_create_server(apr_pool_t *p, server_rec *s)
     sc->global = global_get(p);
     sc->certs = NULL;
     sc->strict_sni = TLS_UNSET;
+    sc->min_version = TLS_UNSET;
+    sc->honor_client_order = TLS_UNSET;
     return sc;
 }
 
@@ -62,7 +65,37 @@ void *tls_conf_merge_server(apr_pool_t *p, void *basev, void *addv)
      * inherits the main server's list. */
     sc->certs = add->certs ? add->certs : base->certs;
     sc->strict_sni = MERGE_FLAG(add->strict_sni, base->strict_sni, TLS_FLAG_ON);
+    sc->min_version = MERGE_FLAG(add->min_version, base->min_version, 0);
+    sc->ciphers_prefer = add->ciphers_prefer ? add->ciphers_prefer : base->ciphers_prefer;
+    sc->ciphers_suppress = add->ciphers_suppress ? add->ciphers_suppress : base->ciphers_suppress;
+    sc->honor_client_order = MERGE_FLAG(add->honor_client_order, base->honor_client_order, TLS_FLAG_ON);
     return sc;
+}
+
+void *tls_conf_create_dir(apr_pool_t *p, char *dir)
+{
+    tls_conf_dir_t *dc = apr_pcalloc(p, sizeof(*dc));
+
+    (void)dir;
+    dc->std_env_vars = TLS_UNSET;
+    dc->export_cert_data = TLS_UNSET;
+    return dc;
+}
+
+void *tls_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
+{
+    const tls_conf_dir_t *base = basev;
+    const tls_conf_dir_t *add = addv;
+    tls_conf_dir_t *dc = apr_pcalloc(p, sizeof(*dc));
+
+    dc->std_env_vars = MERGE_FLAG(add->std_env_vars, base->std_env_vars, TLS_UNSET);
+    dc->export_cert_data = MERGE_FLAG(add->export_cert_data, base->export_cert_data, TLS_UNSET);
+    return dc;
+}
+
+const tls_conf_dir_t *tls_conf_dir_get(request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &tls_module);
 }
 
 void tls_conf_server_resolve(apr_pool_t *p, server_rec *base_server)
@@ -73,6 +106,8 @@ void tls_conf_server_resolve(apr_pool_t *p, server_rec *base_server)
     memset(&unset, 0, sizeof(unset));
     unset.global = sc->global;
     unset.strict_sni = TLS_UNSET;
+    unset.min_version = TLS_UNSET;
+    unset.honor_client_order = TLS_UNSET;
     ap_set_module_config(base_server->module_config, &tls_module, tls_conf_merge_server(p, &unset, sc));
 }
 
@@ -156,6 +191,119 @@ static const char *cmd_strict_sni(cmd_parms *cmd, void *dc, const char *arg)
     return cmd_flag(cmd, arg, &sc->strict_sni);
 }
 
+static const char *cmd_protocol(cmd_parms *cmd, void *dc, const char *arg)
+{
+    tls_conf_server_t *sc = tls_conf_server_get(cmd->server);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    apr_uint16_t version = 0;
+
+    (void)dc;
+    if (err) return err;
+    err = tls_proto_parse_min_version(arg, &version);
+    if (err) return apr_psprintf(cmd->pool, "%s: '%s' is not a protocol version: %s", cmd->cmd->name, arg, err);
+    if (version > RTLS_TLS13) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s': rustls implements TLS 1.2 and TLS 1.3 only; use 'TLSv1.2+' or 'TLSv1.3+'",
+                            cmd->cmd->name, arg);
+    }
+    /* Below TLS 1.2 means "anything rustls has", which starts at 1.2. */
+    sc->min_version = version;
+    return NULL;
+}
+
+/* TLSCiphersPrefer / TLSCiphersSuppress: the lists of all lines of a
+ * context add up; the single word `clear_word` ('default' / 'none') empties
+ * the list (also overriding what the main server set). */
+static const char *cmd_ciphers(cmd_parms *cmd, apr_array_header_t **plist, int argc, char *const argv[],
+                               const char *clear_word)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    int i;
+
+    if (err) return err;
+    if (argc == 0) return apr_psprintf(cmd->pool, "%s needs at least one cipher suite name", cmd->cmd->name);
+    if (argc == 1 && !ap_cstr_casecmp(argv[0], clear_word)) {
+        *plist = apr_array_make(cmd->pool, 1, sizeof(apr_uint16_t));
+        return NULL;
+    }
+    if (!*plist) *plist = apr_array_make(cmd->pool, 8, sizeof(apr_uint16_t));
+    for (i = 0; i < argc; ++i) {
+        if (!ap_cstr_casecmp(argv[i], clear_word)) {
+            return apr_psprintf(cmd->pool, "%s: '%s' must be the only argument", cmd->cmd->name, clear_word);
+        }
+        err = tls_proto_parse_suites(cmd->temp_pool, argv[i], *plist);
+        if (err) return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
+    }
+    return NULL;
+}
+
+static const char *cmd_ciphers_prefer(cmd_parms *cmd, void *dc, int argc, char *const argv[])
+{
+    (void)dc;
+    return cmd_ciphers(cmd, &tls_conf_server_get(cmd->server)->ciphers_prefer, argc, argv, "default");
+}
+
+static const char *cmd_ciphers_suppress(cmd_parms *cmd, void *dc, int argc, char *const argv[])
+{
+    (void)dc;
+    return cmd_ciphers(cmd, &tls_conf_server_get(cmd->server)->ciphers_suppress, argc, argv, "none");
+}
+
+static const char *cmd_honor_client_order(cmd_parms *cmd, void *dc, const char *arg)
+{
+    tls_conf_server_t *sc = tls_conf_server_get(cmd->server);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    (void)dc;
+    if (err) return err;
+    return cmd_flag(cmd, arg, &sc->honor_client_order);
+}
+
+/* TLSOptions [+|-]opt ...: as with httpd's Options, a list without any
+ * +/- prefix replaces the options; with prefixes it changes them. */
+static const char *cmd_options(cmd_parms *cmd, void *dcv, int argc, char *const argv[])
+{
+    tls_conf_dir_t *dc = dcv;
+    int i, replace = 0;
+
+    if (argc == 0) return "TLSOptions needs at least one option: StdEnvVars, ExportCertData or Defaults";
+    for (i = 0; i < argc; ++i) {
+        if (argv[i][0] != '+' && argv[i][0] != '-') replace = 1;
+    }
+    if (replace) {
+        dc->std_env_vars = TLS_FLAG_OFF;
+        dc->export_cert_data = TLS_FLAG_OFF;
+    }
+    for (i = 0; i < argc; ++i) {
+        const char *opt = argv[i];
+        int value = TLS_FLAG_ON;
+        if (*opt == '+' || *opt == '-') {
+            value = (*opt == '+') ? TLS_FLAG_ON : TLS_FLAG_OFF;
+            ++opt;
+        }
+        if (!ap_cstr_casecmp(opt, "StdEnvVars")) {
+            dc->std_env_vars = value;
+        }
+        else if (!ap_cstr_casecmp(opt, "ExportCertData")) {
+            dc->export_cert_data = value;
+        }
+        else if (!ap_cstr_casecmp(opt, "Defaults")) {
+            if (opt != argv[i]) {
+                return "TLSOptions: 'Defaults' takes no '+' or '-'";
+            }
+            dc->std_env_vars = TLS_FLAG_OFF;
+            dc->export_cert_data = TLS_FLAG_OFF;
+        }
+        else {
+            return apr_psprintf(cmd->pool,
+                                "TLSOptions: unknown option '%s' (known: StdEnvVars, ExportCertData, Defaults, "
+                                "each optionally with '+' or '-')",
+                                argv[i]);
+        }
+    }
+    return NULL;
+}
+
 const command_rec tls_conf_cmds[] = {
     AP_INIT_ITERATE("TLSEngine", cmd_engine, NULL, RSRC_CONF,
                     "[address:]port: connections to this local address and port are TLS (repeatable)"),
@@ -164,5 +312,19 @@ const command_rec tls_conf_cmds[] = {
     AP_INIT_TAKE1("TLSStrictSNI", cmd_strict_sni, NULL, RSRC_CONF,
                   "on|off: refuse unknown SNI names and, without SNI, requests to name-based virtual hosts "
                   "(default on)"),
+    AP_INIT_TAKE1("TLSProtocol", cmd_protocol, NULL, RSRC_CONF,
+                  "default|TLSv1.2+|TLSv1.3+|TLSv0xNNNN+: the lowest protocol version accepted (default default)"),
+    AP_INIT_TAKE_ARGV("TLSCiphersPrefer", cmd_ciphers_prefer, NULL, RSRC_CONF,
+                      "name[:name...] ...|default: cipher suites to prefer, in this order (IANA, OpenSSL, TLS13_ "
+                      "or TLS_CIPHER_0xNNNN names)"),
+    AP_INIT_TAKE_ARGV("TLSCiphersSuppress", cmd_ciphers_suppress, NULL, RSRC_CONF,
+                      "name[:name...] ...|none: cipher suites never to use"),
+    AP_INIT_TAKE_ARGV("TLSCipherPrefer", cmd_ciphers_prefer, NULL, RSRC_CONF, "alias of TLSCiphersPrefer"),
+    AP_INIT_TAKE_ARGV("TLSCipherSuppress", cmd_ciphers_suppress, NULL, RSRC_CONF, "alias of TLSCiphersSuppress"),
+    AP_INIT_TAKE1("TLSHonorClientOrder", cmd_honor_client_order, NULL, RSRC_CONF,
+                  "on|off: the client's cipher suite order decides (on) or the server's (default on)"),
+    AP_INIT_TAKE_ARGV("TLSOptions", cmd_options, NULL, OR_OPTIONS,
+                      "[+|-]StdEnvVars|ExportCertData|Defaults ...: which SSL_* variables go into the request "
+                      "environment"),
     {NULL},
 };

@@ -44,11 +44,23 @@ typedef struct tls_conf_server_t {
     tls_conf_global_t *global;
     apr_array_header_t *certs; /* tls_cert_t*, in configured order; NULL: unset */
     int strict_sni;            /* TLSStrictSNI, default on */
+    int min_version;           /* TLSProtocol: IANA version, 0 = rustls' default */
+    apr_array_header_t *ciphers_prefer;   /* apr_uint16_t; NULL: unset, empty: 'default' */
+    apr_array_header_t *ciphers_suppress; /* apr_uint16_t; NULL: unset, empty: 'none' */
+    int honor_client_order;    /* TLSHonorClientOrder, default on */
 
     /* computed in post_config (tls_core) */
     int enabled;                      /* reachable on a TLSEngine address */
     struct tls_setup_t *setup;        /* TLS setup this server uses; shared */
 } tls_conf_server_t;
+
+/* Per directory (TLSOptions). Flags are TLS_UNSET until a section sets
+ * them, so that a server-wide setting survives sections that do not touch
+ * it. */
+typedef struct tls_conf_dir_t {
+    int std_env_vars;     /* StdEnvVars: the full set of SSL_* variables in the environment */
+    int export_cert_data; /* ExportCertData: SSL_SERVER_CERT in the environment */
+} tls_conf_dir_t;
 
 extern module AP_MODULE_DECLARE_DATA tls_module;
 
@@ -58,6 +70,11 @@ tls_conf_server_t *tls_conf_server_get(server_rec *s);
 /* httpd module callbacks (config time). */
 void *tls_conf_create_server(apr_pool_t *p, server_rec *s);
 void *tls_conf_merge_server(apr_pool_t *p, void *basev, void *addv);
+void *tls_conf_create_dir(apr_pool_t *p, char *dir);
+void *tls_conf_merge_dir(apr_pool_t *p, void *basev, void *addv);
+
+/* The TLSOptions of request r (never NULL; flags TLS_UNSET mean off). */
+const tls_conf_dir_t *tls_conf_dir_get(request_rec *r);
 
 /* Give the main server's record its defaults (post_config). */
 void tls_conf_server_resolve(apr_pool_t *p, server_rec *base_server);

@@ -105,26 +105,78 @@ static apr_status_t setup_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-static const char *setup_id(apr_pool_t *p, const tls_conf_server_t *sc)
+static int ids_contain(const apr_array_header_t *ids, apr_uint16_t id)
 {
-    const char *id = "";
     int i;
 
+    for (i = 0; ids && i < ids->nelts; ++i) {
+        if (APR_ARRAY_IDX(ids, i, apr_uint16_t) == id) return 1;
+    }
+    return 0;
+}
+
+/* The cipher suites of a server in preference order: the preferred ones
+ * rustls implements, then the rest of rustls' own order, all without the
+ * suppressed ones. NULL (rustls' defaults) when neither list is set. A
+ * preferred suite rustls lacks is warned about once per startup (`warned`
+ * remembers); a suppressed one it lacks is fine: it is never used anyway. */
+static apr_array_header_t *suites_for(apr_pool_t *p, apr_hash_t *warned, server_rec *s, const tls_conf_server_t *sc)
+{
+    const apr_array_header_t *prefer = sc->ciphers_prefer, *suppress = sc->ciphers_suppress;
+    apr_array_header_t *list;
+    size_t n, i;
+    int j;
+
+    if ((!prefer || prefer->nelts == 0) && (!suppress || suppress->nelts == 0)) return NULL;
+    list = apr_array_make(p, 16, sizeof(apr_uint16_t));
+    for (j = 0; prefer && j < prefer->nelts; ++j) {
+        apr_uint16_t id = APR_ARRAY_IDX(prefer, j, apr_uint16_t);
+        if (rtls_cipher_suite_version(id) == 0) {
+            const char *name = tls_proto_suite_name(p, id);
+            if (!apr_hash_get(warned, name, APR_HASH_KEY_STRING)) {
+                apr_hash_set(warned, name, APR_HASH_KEY_STRING, name);
+                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                             TLS_LOGNO(0103) "%s: TLSCiphersPrefer names %s, which rustls does not implement; it is "
+                                             "ignored",
+                             tls_util_server_desc(p, s), name);
+            }
+            continue;
+        }
+        if (!ids_contain(suppress, id) && !ids_contain(list, id)) APR_ARRAY_PUSH(list, apr_uint16_t) = id;
+    }
+    n = rtls_supported_cipher_suite_count();
+    for (i = 0; i < n; ++i) {
+        apr_uint16_t id = rtls_supported_cipher_suite_id(i);
+        if (!ids_contain(suppress, id) && !ids_contain(list, id)) APR_ARRAY_PUSH(list, apr_uint16_t) = id;
+    }
+    return list;
+}
+
+/* Identity of a setup: everything that goes into its rustls config. */
+static const char *setup_id(apr_pool_t *p, const tls_conf_server_t *sc, const apr_array_header_t *suites)
+{
+    const char *id = apr_psprintf(p, "v=%04x;o=%d;", sc->min_version, sc->honor_client_order);
+    int i;
+
+    for (i = 0; suites && i < suites->nelts; ++i) {
+        id = apr_psprintf(p, "%s%04x,", id, APR_ARRAY_IDX(suites, i, apr_uint16_t));
+    }
     for (i = 0; i < sc->certs->nelts; ++i) {
         const tls_cert_t *cert = APR_ARRAY_IDX(sc->certs, i, tls_cert_t *);
-        id = apr_pstrcat(p, id, cert->cert_file, "\n", cert->key_file, "\n", NULL);
+        id = apr_pstrcat(p, id, "\n", cert->cert_file, "\n", cert->key_file, NULL);
     }
     return id;
 }
 
 /* Find or build the setup for server s; logs and returns an error status
  * when rustls refuses the combination. */
-static apr_status_t setup_for(apr_pool_t *pconf, server_rec *s, tls_conf_server_t *sc)
+static apr_status_t setup_for(apr_pool_t *pconf, apr_hash_t *warned, server_rec *s, tls_conf_server_t *sc)
 {
     tls_conf_global_t *g = sc->global;
     rtls_server_config_builder *b = NULL;
     tls_setup_t *setup;
-    const char *id = setup_id(pconf, sc);
+    apr_array_header_t *suites = suites_for(pconf, warned, s, sc);
+    const char *id = setup_id(pconf, sc, suites);
     rtls_result rr;
     int i;
 
@@ -132,6 +184,12 @@ static apr_status_t setup_for(apr_pool_t *pconf, server_rec *s, tls_conf_server_
     if (setup) {
         sc->setup = setup;
         return APR_SUCCESS;
+    }
+    if (suites && suites->nelts == 0) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     TLS_LOGNO(0104) "%s: TLSCiphersSuppress suppresses every cipher suite rustls implements",
+                     tls_util_server_desc(pconf, s));
+        return APR_EGENERAL;
     }
     setup = apr_pcalloc(pconf, sizeof(*setup));
     setup->id = id;
@@ -141,8 +199,24 @@ static apr_status_t setup_for(apr_pool_t *pconf, server_rec *s, tls_conf_server_
         const tls_cert_t *cert = APR_ARRAY_IDX(sc->certs, i, tls_cert_t *);
         rr = rtls_server_config_builder_add_certified_key(b, cert->key);
     }
+    if (rr == RTLS_OK && sc->min_version > 0) {
+        rr = rtls_server_config_builder_set_min_version(b, (uint16_t)sc->min_version);
+    }
+    if (rr == RTLS_OK && suites) {
+        rr = rtls_server_config_builder_set_cipher_suites(b, (const uint16_t *)suites->elts, (size_t)suites->nelts);
+    }
+    if (rr == RTLS_OK) {
+        rr = rtls_server_config_builder_set_ignore_client_order(b, sc->honor_client_order == TLS_FLAG_OFF);
+    }
     if (rr == RTLS_OK) rr = rtls_server_config_build(b, &setup->config);
     rtls_server_config_builder_free(b);
+    if (rr == RTLS_CONF_NO_CIPHER_SUITES) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
+                     TLS_LOGNO(0105) "%s: no cipher suite is left for the protocol versions TLSProtocol allows "
+                                     "(TLSCiphersSuppress removed them all)",
+                     tls_util_server_desc(pconf, s));
+        return APR_EGENERAL;
+    }
     if (rr != RTLS_OK) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, TLS_LOGNO(0102) "%s: cannot build the TLS configuration: %s",
                      tls_util_server_desc(pconf, s), rtls_result_text((unsigned)rr));
@@ -158,6 +232,7 @@ int tls_core_init(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *base_server)
 {
     tls_conf_global_t *g;
     tls_conf_server_t *sc;
+    apr_hash_t *warned = apr_hash_make(ptemp);
     server_rec *s;
 
     tls_conf_server_resolve(pconf, base_server);
@@ -184,7 +259,7 @@ int tls_core_init(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *base_server)
                          tls_util_server_desc(ptemp, s));
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        if (setup_for(pconf, s, sc) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
+        if (setup_for(pconf, warned, s, sc) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
         ++g->enabled_servers;
     }
     return OK;
@@ -371,6 +446,12 @@ void tls_core_conn_handshake_done(tls_conn_t *cc)
     cc->suite = rtls_conn_cipher_suite(cc->rtls);
     cc->version_name = tls_proto_version_name(cc->c->pool, cc->version);
     cc->suite_name = tls_proto_suite_name(cc->c->pool, cc->suite);
+    cc->resumed = rtls_conn_session_resumed(cc->rtls);
+    {
+        int32_t idx = rtls_conn_certified_key_index(cc->rtls);
+        const apr_array_header_t *certs = cc->sc->setup->certs;
+        if (idx >= 0 && idx < certs->nelts) cc->cert = APR_ARRAY_IDX(certs, idx, tls_cert_t *);
+    }
     ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, cc->c,
                   TLS_LOGNO(0206) "handshake done: %s %s, SNI %s, ALPN %s, host %s", cc->version_name,
                   cc->suite_name, cc->sni ? cc->sni : "(none)", cc->alpn ? cc->alpn : "(none)",

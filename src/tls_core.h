@@ -45,6 +45,8 @@ typedef struct tls_conn_t {
     apr_uint16_t suite;
     const char *version_name;
     const char *suite_name;
+    int resumed;                 /* the handshake resumed a session */
+    const struct tls_cert_t *cert; /* the certificate presented, NULL if unknown */
     struct tls_filter_ctx_t *filter;
 } tls_conn_t;
 

@@ -373,11 +373,10 @@ static const tls_suite_t SUITES[] = {
 #define TLS_CIPHER_PREFIX "TLS_CIPHER_0x"
 #define TLS_CIPHER_PREFIX_LEN (sizeof(TLS_CIPHER_PREFIX) - 1)
 
-#define MIN_VERSION_FORMS \
-    "use 'default', 'TLSv1.2+', 'TLSv1.3+' (or 'v1.2+', 'v1.3+') or 'TLSv0xNNNN+' (4 hex digits)"
+#define MIN_VERSION_FORMS "use 'default', 'TLSv1.2+', 'TLSv1.3+' (or 'v1.2+', 'v1.3+') or 'TLSv0xNNNN+' (4 hex digits)"
 
-#define SUITE_FORMS \
-    "use IANA names (TLS_AES_128_GCM_SHA256), OpenSSL names (ECDHE-RSA-AES128-GCM-SHA256), " \
+#define SUITE_FORMS                                                                                                    \
+    "use IANA names (TLS_AES_128_GCM_SHA256), OpenSSL names (ECDHE-RSA-AES128-GCM-SHA256), "                           \
     "TLS13_ names (TLS13_AES_128_GCM_SHA256) or TLS_CIPHER_0xNNNN (4 hex digits)"
 
 const tls_suite_t *tls_proto_suites(apr_size_t *pcount)
@@ -393,8 +392,10 @@ const tls_suite_t *tls_proto_suite_by_id(apr_uint16_t id)
     while (lo < hi) {
         apr_size_t mid = lo + (hi - lo) / 2;
         if (SUITES[mid].id == id) return &SUITES[mid];
-        if (SUITES[mid].id < id) lo = mid + 1;
-        else hi = mid;
+        if (SUITES[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return NULL;
 }
@@ -444,10 +445,14 @@ static int parse_hex4(const char *s, apr_uint16_t *pvalue)
 const char *tls_proto_version_name(apr_pool_t *p, apr_uint16_t version)
 {
     switch (version) {
-    case 0: return NULL;
-    case TLS_PROTO_VERSION_1_2: return "TLSv1.2";
-    case TLS_PROTO_VERSION_1_3: return "TLSv1.3";
-    default: return apr_psprintf(p, "TLSv0x%04x", version);
+    case 0:
+        return NULL;
+    case TLS_PROTO_VERSION_1_2:
+        return "TLSv1.2";
+    case TLS_PROTO_VERSION_1_3:
+        return "TLSv1.3";
+    default:
+        return apr_psprintf(p, "TLSv0x%04x", version);
     }
 }
 
@@ -504,8 +509,7 @@ const char *tls_proto_parse_min_version(const char *arg, apr_uint16_t *pversion)
             *pversion = version;
             return NULL;
         }
-    }
-    else if (parse_version(arg, len, &version)) {
+    } else if (parse_version(arg, len, &version)) {
         /* mod_ssl's SSLProtocol names single versions; here it is a minimum. */
         return "the minimum protocol version needs a trailing '+' (later versions are allowed too); " MIN_VERSION_FORMS;
     }
@@ -522,7 +526,9 @@ const char *tls_proto_parse_suites(apr_pool_t *p, const char *arg, apr_array_hea
 
     if (!arg) return "no cipher suite given; " SUITE_FORMS;
     /* A wrong element size would corrupt the array: refuse instead. */
-    if (!ids || ids->elt_size != (int)sizeof(apr_uint16_t)) return "internal error: suite ids need an array of apr_uint16_t";
+    if (!ids || ids->elt_size != (int)sizeof(apr_uint16_t)) {
+        return "internal error: suite ids need an array of apr_uint16_t";
+    }
     nelts_on_entry = ids->nelts;
 
     for (s = arg;; s = end + 1) {
@@ -538,11 +544,9 @@ const char *tls_proto_parse_suites(apr_pool_t *p, const char *arg, apr_array_hea
                                    apr_pstrmemdup(p, s, len));
                 goto cleanup;
             }
-        }
-        else if ((suite = suite_by_slice(s, len)) != NULL) {
+        } else if ((suite = suite_by_slice(s, len)) != NULL) {
             id = suite->id;
-        }
-        else {
+        } else {
             err = apr_psprintf(p, "cipher suite not recognized '%s'%s; " SUITE_FORMS, apr_pstrmemdup(p, s, len),
                                memchr(s, ',', len) ? " (separate names by ':' or spaces, not ',')" : "");
             goto cleanup;

@@ -9,21 +9,56 @@
 #include <http_ssl.h>
 #include <mod_log_config.h>
 
+#include "tls_cert.h"
+#include "tls_conf.h"
 #include "tls_core.h"
 #include "tls_var.h"
+#include "tls_version.h"
+
+/* When a variable goes into the request environment; lookups through
+ * ap_ssl_var_lookup always answer. */
+typedef enum {
+    TLS_VAR_ALWAYS,   /* every request on a TLS connection */
+    TLS_VAR_STD,      /* with TLSOptions StdEnvVars */
+} tls_var_when_t;
 
 typedef const char *tls_var_fn(apr_pool_t *p, const tls_conn_t *cc);
 
 typedef struct {
     const char *name;
+    tls_var_when_t when;
     tls_var_fn *fn;
 } tls_var_t;
 
-static const char *var_https(apr_pool_t *p, const tls_conn_t *cc)
+#define SERVER_CERT_PREFIX "SSL_SERVER_"
+#define SERVER_CERT_PEM "SSL_SERVER_CERT"
+
+static const char *var_on(apr_pool_t *p, const tls_conn_t *cc)
 {
     (void)p;
     (void)cc;
     return "on";
+}
+
+static const char *var_false(apr_pool_t *p, const tls_conn_t *cc)
+{
+    (void)p;
+    (void)cc;
+    return "false";
+}
+
+static const char *var_null(apr_pool_t *p, const tls_conn_t *cc)
+{
+    (void)p;
+    (void)cc;
+    return "NULL";
+}
+
+static const char *var_none(apr_pool_t *p, const tls_conn_t *cc)
+{
+    (void)p;
+    (void)cc;
+    return "NONE";
 }
 
 static const char *var_sni(apr_pool_t *p, const tls_conn_t *cc)
@@ -44,19 +79,71 @@ static const char *var_cipher(apr_pool_t *p, const tls_conn_t *cc)
     return cc->suite_name;
 }
 
-/* Every variable this module provides, looked up by name. */
+static const char *var_interface(apr_pool_t *p, const tls_conn_t *cc)
+{
+    (void)p;
+    (void)cc;
+    return "mod_tls/" MOD_TLS_VERSION;
+}
+
+static const char *var_library(apr_pool_t *p, const tls_conn_t *cc)
+{
+    (void)p;
+    (void)cc;
+    return rtls_version();
+}
+
+/* Key bits of the suite's cipher, read from its IANA name (every suite
+ * rustls can negotiate is an AEAD named by its key size or ChaCha20). */
+static const char *var_keysize(apr_pool_t *p, const tls_conn_t *cc)
+{
+    (void)p;
+    if (!cc->suite_name) return NULL;
+    if (strstr(cc->suite_name, "_AES_128_") || strstr(cc->suite_name, "_ARIA_128_") ||
+        strstr(cc->suite_name, "_CAMELLIA_128_"))
+        return "128";
+    if (strstr(cc->suite_name, "_AES_256_") || strstr(cc->suite_name, "_ARIA_256_") ||
+        strstr(cc->suite_name, "_CAMELLIA_256_") || strstr(cc->suite_name, "CHACHA20"))
+        return "256";
+    return NULL;
+}
+
+static const char *var_resumed(apr_pool_t *p, const tls_conn_t *cc)
+{
+    (void)p;
+    return cc->resumed ? "Resumed" : "Initial";
+}
+
+/* Every variable of a connection except the certificate fields (those are
+ * in the certificate's own table, see tls_cert.h), looked up by name. */
 static const tls_var_t tls_vars[] = {
-    { "HTTPS", var_https },
-    { "SSL_TLS_SNI", var_sni },
-    { "SSL_PROTOCOL", var_protocol },
-    { "SSL_CIPHER", var_cipher },
+    {"HTTPS", TLS_VAR_ALWAYS, var_on},
+    {"SSL_TLS_SNI", TLS_VAR_ALWAYS, var_sni},
+    {"SSL_PROTOCOL", TLS_VAR_ALWAYS, var_protocol},
+    {"SSL_CIPHER", TLS_VAR_ALWAYS, var_cipher},
+    {"SSL_VERSION_INTERFACE", TLS_VAR_STD, var_interface},
+    {"SSL_VERSION_LIBRARY", TLS_VAR_STD, var_library},
+    {"SSL_SECURE_RENEG", TLS_VAR_STD, var_false},
+    {"SSL_COMPRESS_METHOD", TLS_VAR_STD, var_null},
+    {"SSL_CIPHER_EXPORT", TLS_VAR_STD, var_false},
+    {"SSL_CIPHER_USEKEYSIZE", TLS_VAR_STD, var_keysize},
+    {"SSL_CIPHER_ALGKEYSIZE", TLS_VAR_STD, var_keysize},
+    {"SSL_CLIENT_VERIFY", TLS_VAR_STD, var_none},
+    {"SSL_SESSION_RESUMED", TLS_VAR_STD, var_resumed},
 };
 
 #define TLS_VAR_COUNT (sizeof(tls_vars) / sizeof(tls_vars[0]))
 
+static const char *cert_var(const tls_conn_t *cc, const char *name)
+{
+    if (!cc->cert || !cc->cert->vars) return NULL;
+    return apr_table_get(cc->cert->vars, name);
+}
+
 const char *tls_var_lookup(apr_pool_t *p, server_rec *s, conn_rec *c, request_rec *r, const char *name)
 {
     const tls_conn_t *cc;
+    const char *val = NULL;
     apr_size_t i;
 
     (void)s;
@@ -64,24 +151,66 @@ const char *tls_var_lookup(apr_pool_t *p, server_rec *s, conn_rec *c, request_re
     if (!c || !name) return NULL;
     cc = tls_conn_get(c);
     if (!cc || cc->state < TLS_CONN_ST_TRAFFIC) return NULL;
-    for (i = 0; i < TLS_VAR_COUNT; ++i) {
-        if (!strcmp(tls_vars[i].name, name)) {
-            const char *val = tls_vars[i].fn(p, cc);
-            return val ? apr_pstrdup(p, val) : NULL;
+    if (!strncmp(name, SERVER_CERT_PREFIX, sizeof(SERVER_CERT_PREFIX) - 1)) {
+        val = cert_var(cc, name);
+    }
+    else {
+        for (i = 0; i < TLS_VAR_COUNT; ++i) {
+            if (!strcmp(tls_vars[i].name, name)) {
+                val = tls_vars[i].fn(p, cc);
+                break;
+            }
         }
     }
-    return NULL;
+    return val ? apr_pstrdup(p, val) : NULL;
+}
+
+typedef struct {
+    apr_table_t *env;
+    int export_cert;
+} cert_export_t;
+
+static int export_cert_var(void *baton, const char *key, const char *val)
+{
+    cert_export_t *x = baton;
+
+    if (!strcmp(key, SERVER_CERT_PEM)) {
+        if (x->export_cert) apr_table_setn(x->env, key, val);
+    }
+    else {
+        apr_table_setn(x->env, key, val);
+    }
+    return 1;
 }
 
 int tls_var_request_fixup(request_rec *r)
 {
     const tls_conn_t *cc = tls_conn_get(r->connection);
+    const tls_conf_dir_t *dc;
+    int std;
     apr_size_t i;
 
     if (!cc || cc->state < TLS_CONN_ST_TRAFFIC) return DECLINED;
+    dc = tls_conf_dir_get(r);
+    std = (dc && dc->std_env_vars == TLS_FLAG_ON);
     for (i = 0; i < TLS_VAR_COUNT; ++i) {
-        const char *val = tls_vars[i].fn(r->pool, cc);
+        const char *val;
+        if (tls_vars[i].when == TLS_VAR_STD && !std) continue;
+        val = tls_vars[i].fn(r->pool, cc);
         if (val) apr_table_setn(r->subprocess_env, tls_vars[i].name, val);
+    }
+    if (cc->cert && cc->cert->vars) {
+        cert_export_t x;
+        x.env = r->subprocess_env;
+        x.export_cert = (dc && dc->export_cert_data == TLS_FLAG_ON);
+        if (std) {
+            /* the values live in pconf, as long as any request */
+            apr_table_do(export_cert_var, &x, cc->cert->vars, NULL);
+        }
+        else if (x.export_cert) {
+            const char *pem = apr_table_get(cc->cert->vars, SERVER_CERT_PEM);
+            if (pem) apr_table_setn(r->subprocess_env, SERVER_CERT_PEM, pem);
+        }
     }
     return DECLINED;
 }
@@ -97,7 +226,6 @@ static const char *log_handler_x(request_rec *r, char *name)
 void tls_var_register_log_handler(apr_pool_t *pconf)
 {
     APR_OPTIONAL_FN_TYPE(ap_register_log_handler) *reg = APR_RETRIEVE_OPTIONAL_FN(ap_register_log_handler);
-
     static char tag[] = "x";
 
     if (reg) reg(pconf, tag, log_handler_x, 0);
