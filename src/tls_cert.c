@@ -65,6 +65,40 @@ static const char *describe(apr_pool_t *p, rtls_result rr, const char *cert_file
     }
 }
 
+typedef struct {
+    apr_pool_t *pool;
+    apr_table_t *vars;
+} vars_ctx_t;
+
+static int add_var(void *userdata, const char *name, size_t name_len, const char *value, size_t value_len)
+{
+    vars_ctx_t *ctx = userdata;
+
+    apr_table_setn(ctx->vars, apr_pstrcat(ctx->pool, "SSL_SERVER_", apr_pstrmemdup(ctx->pool, name, name_len), NULL),
+                   apr_pstrmemdup(ctx->pool, value, value_len));
+    return 0;
+}
+
+/* The SSL_SERVER_* variables of the leaf certificate, once, at load. */
+static const char *compute_vars(apr_pool_t *p, tls_cert_t *cert)
+{
+    const uint8_t *der;
+    size_t der_len;
+    vars_ctx_t ctx;
+    rtls_result rr;
+
+    ctx.pool = p;
+    ctx.vars = apr_table_make(p, 32);
+    rr = rtls_certified_key_cert_der(cert->key, 0, &der, &der_len);
+    if (rr == RTLS_OK) rr = rtls_x509_fields(der, der_len, add_var, &ctx);
+    if (rr != RTLS_OK) {
+        return apr_psprintf(p, "cannot read the fields of the certificate in '%s': %s", cert->cert_file,
+                            rtls_result_text((unsigned)rr));
+    }
+    cert->vars = ctx.vars;
+    return NULL;
+}
+
 const char *tls_cert_load_files(tls_conf_global_t *g, apr_pool_t *p, const char *cert_file,
                                 const char *key_file, tls_cert_t **pcert)
 {
@@ -108,6 +142,8 @@ const char *tls_cert_load_files(tls_conf_global_t *g, apr_pool_t *p, const char 
         memset((char *)key_pem, 0, key_len);
         if (rr != RTLS_OK) return describe(p, rr, cert->cert_file, cert->key_file);
         apr_pool_cleanup_register(g->pool, cert, cert_cleanup, apr_pool_cleanup_null);
+        err = compute_vars(g->pool, cert);
+        if (err) return err;
     }
     apr_hash_set(g->certs, apr_pstrcat(g->pool, regkey, NULL), APR_HASH_KEY_STRING, cert);
     *pcert = cert;

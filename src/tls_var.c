@@ -134,10 +134,23 @@ static const tls_var_t tls_vars[] = {
 
 #define TLS_VAR_COUNT (sizeof(tls_vars) / sizeof(tls_vars[0]))
 
-static const char *cert_var(const tls_conn_t *cc, const char *name)
+/* A certificate variable; mod_ssl also answers <attr>_0 for the first
+ * attribute of a kind and SP for ST. */
+static const char *cert_var(apr_pool_t *p, const tls_conn_t *cc, const char *name)
 {
+    const char *val;
+    apr_size_t len = strlen(name);
+
     if (!cc->cert || !cc->cert->vars) return NULL;
-    return apr_table_get(cc->cert->vars, name);
+    val = apr_table_get(cc->cert->vars, name);
+    if (val) return val;
+    if (len > 2 && !strcmp(name + len - 2, "_0")) {
+        return cert_var(p, cc, apr_pstrmemdup(p, name, len - 2));
+    }
+    if (len >= 3 && !strcmp(name + len - 2, "SP") && name[len - 3] == '_') {
+        return cert_var(p, cc, apr_pstrcat(p, apr_pstrmemdup(p, name, len - 2), "ST", NULL));
+    }
+    return NULL;
 }
 
 const char *tls_var_lookup(apr_pool_t *p, server_rec *s, conn_rec *c, request_rec *r, const char *name)
@@ -152,7 +165,7 @@ const char *tls_var_lookup(apr_pool_t *p, server_rec *s, conn_rec *c, request_re
     cc = tls_conn_get(c);
     if (!cc || cc->state < TLS_CONN_ST_TRAFFIC) return NULL;
     if (!strncmp(name, SERVER_CERT_PREFIX, sizeof(SERVER_CERT_PREFIX) - 1)) {
-        val = cert_var(cc, name);
+        val = cert_var(p, cc, name);
     }
     else {
         for (i = 0; i < TLS_VAR_COUNT; ++i) {
