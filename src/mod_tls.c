@@ -13,8 +13,10 @@
 #include <http_protocol.h>
 #include <http_request.h>
 #include <http_ssl.h>
+#include <mod_status.h>
 
 #include "rtls.h"
+#include "tls_cache.h"
 #include "tls_conf.h"
 #include "tls_core.h"
 #include "tls_filter.h"
@@ -43,6 +45,7 @@ static int hook_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     (void)plog;
     (void)ptemp;
     tls_var_register_log_handler(pconf);
+    tls_cache_pre_config(pconf);
     return OK;
 }
 
@@ -51,6 +54,8 @@ static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     int rv;
 
     (void)plog;
+    rv = tls_cache_post_config(pconf, ptemp, s);
+    if (rv != OK) return rv;
     rv = tls_core_init(pconf, ptemp, s);
     if (rv != OK) return rv;
 
@@ -62,6 +67,11 @@ static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
                      rtls_version());
     }
     return OK;
+}
+
+static void hook_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    tls_cache_child_init(pchild, s);
 }
 
 static int hook_pre_connection(conn_rec *c, void *csd)
@@ -118,12 +128,15 @@ static void tls_register_hooks(apr_pool_t *p)
     tls_filter_register();
     ap_hook_pre_config(hook_pre_config, after_ssl, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(hook_post_config, after_ssl, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(hook_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_connection(hook_pre_connection, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, tls_cache_status, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_process_connection(hook_process_connection, NULL, before_h2, APR_HOOK_FIRST);
     ap_hook_post_read_request(hook_post_read_request, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(tls_var_request_fixup, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_ssl_conn_is_ssl(hook_conn_is_ssl, NULL, before_ssl, APR_HOOK_MIDDLE);
     ap_hook_ssl_var_lookup(tls_var_lookup, NULL, before_ssl, APR_HOOK_MIDDLE);
+    ap_hook_expr_lookup(tls_var_expr_lookup, NULL, before_ssl, APR_HOOK_MIDDLE);
     ap_hook_http_scheme(hook_http_scheme, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_default_port(hook_default_port, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -9,6 +9,7 @@
 #include <http_log.h>
 #include <http_main.h>
 
+#include "tls_cache.h"
 #include "tls_cert.h"
 #include "tls_conf.h"
 #include "tls_proto.h"
@@ -323,6 +324,14 @@ const command_rec tls_conf_cmds[] = {
     AP_INIT_TAKE_ARGV("TLSCipherSuppress", cmd_ciphers_suppress, NULL, RSRC_CONF, "alias of TLSCiphersSuppress"),
     AP_INIT_TAKE1("TLSHonorClientOrder", cmd_honor_client_order, NULL, RSRC_CONF,
                   "on|off: the client's cipher suite order decides (on) or the server's (default on)"),
+    AP_INIT_TAKE1("TLSSessionCache", tls_cache_cmd_cache, NULL, RSRC_CONF,
+                  "none|default|provider[:args]: where TLS sessions are cached for all children, an httpd "
+                  "socache provider such as shmcb, dbm, memcache or redis"),
+    AP_INIT_TAKE1("TLSSessionTickets", tls_cache_cmd_tickets, NULL, RSRC_CONF,
+                  "on|off: resume sessions from tickets the clients keep (default on)"),
+    AP_INIT_TAKE1("TLSSessionTicketKeyFile", tls_cache_cmd_ticket_key_file, NULL, RSRC_CONF,
+                  "file: secret (at least 32 random bytes) from which ticket keys are derived; servers with "
+                  "the same file resume each other's tickets"),
     AP_INIT_TAKE_ARGV("TLSOptions", cmd_options, NULL, OR_OPTIONS,
                       "[+|-]StdEnvVars|ExportCertData|Defaults ...: which SSL_* variables go into the request "
                       "environment"),

@@ -38,6 +38,7 @@ typedef struct tls_conf_global_t {
     apr_hash_t *certs;            /* tls_cert registry, see tls_cert.h */
     apr_hash_t *configs;          /* TLS setup key -> tls_setup_t (tls_core) */
     int enabled_servers;          /* computed: servers reachable over TLS */
+    struct tls_cache_t *cache;    /* session cache and tickets (tls_cache.c) */
 } tls_conf_global_t;
 
 typedef struct tls_conf_server_t {

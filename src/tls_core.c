@@ -1,6 +1,7 @@
 /* tls_core.c: see tls_core.h. */
 #include <string.h>
 
+#include <apr_sha1.h>
 #include <apr_strings.h>
 
 #include <httpd.h>
@@ -13,6 +14,7 @@
 #include <http_vhost.h>
 #include <ap_listen.h>
 
+#include "tls_cache.h"
 #include "tls_cert.h"
 #include "tls_conf.h"
 #include "tls_core.h"
@@ -133,7 +135,9 @@ static apr_array_header_t *suites_for(apr_pool_t *p, apr_hash_t *warned, server_
         apr_uint16_t id = APR_ARRAY_IDX(prefer, j, apr_uint16_t);
         if (rtls_cipher_suite_version(id) == 0) {
             const char *name = tls_proto_suite_name(p, id);
-            if (!apr_hash_get(warned, name, APR_HASH_KEY_STRING)) {
+            /* once per startup: not on httpd's preflight read of the config */
+            if (!apr_hash_get(warned, name, APR_HASH_KEY_STRING) &&
+                ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
                 apr_hash_set(warned, name, APR_HASH_KEY_STRING, name);
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                              TLS_LOGNO(0103) "%s: TLSCiphersPrefer names %s, which rustls does not implement; it is "
@@ -161,9 +165,26 @@ static const char *setup_id(apr_pool_t *p, const tls_conf_server_t *sc, const ap
     for (i = 0; suites && i < suites->nelts; ++i) {
         id = apr_psprintf(p, "%s%04x,", id, APR_ARRAY_IDX(suites, i, apr_uint16_t));
     }
+    /* Certificates by content, not by file name: servers sharing sessions
+     * (TLSSessionTicketKeyFile, a shared cache) may keep copies anywhere. A
+     * key always belongs to its certificate, so the chain names both. */
     for (i = 0; i < sc->certs->nelts; ++i) {
         const tls_cert_t *cert = APR_ARRAY_IDX(sc->certs, i, tls_cert_t *);
-        id = apr_pstrcat(p, id, "\n", cert->cert_file, "\n", cert->key_file, NULL);
+        size_t j, n = rtls_certified_key_chain_len(cert->key);
+        id = apr_pstrcat(p, id, ";", NULL);
+        for (j = 0; j < n; ++j) {
+            const uint8_t *der;
+            size_t der_len;
+            unsigned char digest[APR_SHA1_DIGESTSIZE];
+            char hex[2 * APR_SHA1_DIGESTSIZE + 1];
+            apr_sha1_ctx_t sha;
+            if (rtls_certified_key_cert_der(cert->key, j, &der, &der_len) != RTLS_OK) break;
+            apr_sha1_init(&sha);
+            apr_sha1_update_binary(&sha, der, (unsigned int)der_len);
+            apr_sha1_final(digest, &sha);
+            ap_bin2hex(digest, sizeof(digest), hex);
+            id = apr_pstrcat(p, id, hex, ",", NULL);
+        }
     }
     return id;
 }
@@ -208,6 +229,7 @@ static apr_status_t setup_for(apr_pool_t *pconf, apr_hash_t *warned, server_rec 
     if (rr == RTLS_OK) {
         rr = rtls_server_config_builder_set_ignore_client_order(b, sc->honor_client_order == TLS_FLAG_OFF);
     }
+    if (rr == RTLS_OK) rr = tls_cache_setup_builder(pconf, s, b, setup->id);
     if (rr == RTLS_OK) rr = rtls_server_config_build(b, &setup->config);
     rtls_server_config_builder_free(b);
     if (rr == RTLS_CONF_NO_CIPHER_SUITES) {

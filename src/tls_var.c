@@ -4,6 +4,7 @@
 #include <apr_optional.h>
 #include <apr_strings.h>
 
+#include <ap_expr.h>
 #include <httpd.h>
 #include <http_config.h>
 #include <http_ssl.h>
@@ -242,4 +243,52 @@ void tls_var_register_log_handler(apr_pool_t *pconf)
     static char tag[] = "x";
 
     if (reg) reg(pconf, tag, log_handler_x, 0);
+}
+
+/* ---- ap_expr: %{SSL:NAME} and %{SSL_NAME} ------------------------------ */
+
+/* The expression's connection: for HTTP/2 streams, the stream's own
+ * connection answers through its master (tls_conn_get handles that). */
+static const char *expr_lookup_name(ap_expr_eval_ctx_t *ctx, const char *name)
+{
+    const char *val;
+
+    if (!name || !ctx->c) return "";
+    val = ap_ssl_var_lookup(ctx->p, ctx->s, ctx->c, ctx->r, name);
+    return val ? val : "";
+}
+
+static const char *expr_func_ssl(ap_expr_eval_ctx_t *ctx, const void *data, const char *arg)
+{
+    (void)data;
+    return expr_lookup_name(ctx, arg);
+}
+
+static const char *expr_var(ap_expr_eval_ctx_t *ctx, const void *data)
+{
+    return expr_lookup_name(ctx, data);
+}
+
+int tls_var_expr_lookup(ap_expr_lookup_parms *parms)
+{
+    switch (parms->type) {
+    case AP_EXPR_FUNC_VAR:
+        /* HTTPS is httpd's own (it asks ap_ssl_conn_is_ssl) */
+        if (!strncasecmp(parms->name, "SSL_", 4)) {
+            *parms->func = expr_var;
+            *parms->data = apr_pstrdup(parms->pool, parms->name);
+            return OK;
+        }
+        break;
+    case AP_EXPR_FUNC_STRING:
+        if (!strcasecmp(parms->name, "SSL")) {
+            *parms->func = expr_func_ssl;
+            *parms->data = NULL;
+            return OK;
+        }
+        break;
+    default:
+        break;
+    }
+    return DECLINED;
 }

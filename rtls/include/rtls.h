@@ -58,6 +58,9 @@ typedef enum {
     RTLS_CONF_UNSUPPORTED_VERSION = 2009,
     RTLS_CONF_NO_CERTIFIED_KEY = 2010,
     RTLS_CONF_BAD_PEM = 2011,
+    RTLS_CONF_BAD_DER = 2012,
+    RTLS_CONF_BAD_TICKET_KEY = 2013,
+    RTLS_CONF_BAD_TICKET_LIFETIME = 2014,
     RTLS_CONF_ERROR = 2099,
 
     RTLS_IO_WOULD_BLOCK = 3001,
@@ -244,6 +247,136 @@ int32_t rtls_conn_certified_key_index(const rtls_conn *conn);
 /* Copy the last error's text (NUL-terminated, at most len bytes incl. NUL);
  * *out_n = text length. Empty when there was no error. */
 rtls_result rtls_conn_error_text(const rtls_conn *conn, char *buf, size_t len, size_t *out_n);
+
+/* ---- X.509 certificate fields (config time) --------------------------- */
+
+/* Receives one certificate variable: `name` is its name without the
+ * "SSL_SERVER_" or "SSL_CLIENT_" prefix, `value` its text (UTF-8). Neither
+ * is NUL-terminated; both are valid during the call only. Return 0 to go
+ * on, anything else to stop. */
+typedef int (*rtls_x509_field_fn)(void *userdata, const char *name, size_t name_len, const char *value,
+                                  size_t value_len);
+/* The certificate variables mod_ssl sets for a certificate, with mod_ssl's
+ * names and values (OpenSSL's formats), computed from its DER (for a server
+ * certificate: rtls_certified_key_cert_der). Parses and formats the whole
+ * certificate on every call: call it once per certificate at configuration
+ * time and keep the results. cb is called once per variable, in this order:
+ *   M_VERSION    "3" for a v3 certificate
+ *   M_SERIAL     upper-case hex, "-" when negative, a backslash and a
+ *                newline after every 35 bytes (as openssl x509 -serial)
+ *   V_START      "Nov  7 02:00:00 2026 GMT" (notBefore)
+ *   V_END        the same for notAfter
+ *   S_DN         subject as RFC 2253 text: "CN=www.example.org,O=Example,C=DE"
+ *   S_DN_<a>     each subject attribute <a> of C ST L O OU CN T I G S D UID
+ *                Email, in certificate order; from the second attribute of
+ *                a kind on: S_DN_<a>_1, S_DN_<a>_2, ... (as mod_ssl exports
+ *                them; mod_ssl's lookups also answer S_DN_<a>_0 for S_DN_<a>
+ *                and S_DN_SP for S_DN_ST: the caller maps those)
+ *   I_DN, I_DN_<a>  the same for the issuer
+ *   A_SIG        signature algorithm, OpenSSL's long name ("UNKNOWN" if none)
+ *   A_KEY        public key algorithm, likewise
+ *   SAN_Email_<n>, SAN_DNS_<n>  subjectAltName rfc822Name and dNSName
+ *                entries, <n> from 0
+ *   CERT         the certificate as PEM, ending in a newline
+ * Variables whose text would be empty are left out (mod_ssl leaves them
+ * unset). V_REMAIN depends on the time of the request and is not reported.
+ * The certificate is checked completely before cb is first called.
+ * Errors: RTLS_CONF_BAD_DER (not a DER X.509 certificate, or one RFC 5280
+ * rules out: e.g. times not in "Z" form, invalid strings in names, duplicate
+ * extensions, a malformed subjectAltName, OIDs over 586 bytes; cb was not
+ * called),
+ * RTLS_IO_CALLBACK_FAILED (cb returned non-zero; it is not called again),
+ * RTLS_INTERNAL_NULL_ARGUMENT (der NULL with der_len > 0, or cb NULL). */
+RTLS_MUST_CHECK rtls_result rtls_x509_fields(const uint8_t *der, size_t der_len, rtls_x509_field_fn cb,
+                                             void *userdata);
+
+/* ---- session resumption: session store and tickets (config time) ------ */
+
+/* A stateful session store outside rtls (mod_tls: Apache's socache, shared
+ * by all children), reached through two callbacks. rustls stores TLS 1.2
+ * sessions under their session id and, when no ticketer is set, TLS 1.3
+ * sessions under the ticket id it hands the client. The callbacks run
+ * inside rtls_conn_accept and rtls_conn_process, on whichever thread drives
+ * the connection, concurrently for many connections: they must be
+ * thread-safe, must not call rtls functions for the same connection, and
+ * should not block for long (a handshake waits). Keys, values and buf are
+ * valid during the call only. Keys are binary, 1 to RTLS_SESSION_MAX_KEY_LEN
+ * bytes (other client-supplied ids are misses without a call); values are
+ * binary, at most RTLS_SESSION_MAX_VALUE_LEN bytes (rustls' sessions are a
+ * few hundred bytes; a longer one is not stored). Keys are random, so one
+ * store can serve several configurations, but give each TLS setup its own
+ * namespace (e.g. through userdata) so sessions never cross setups.
+ * The store decides how long an entry lives: rustls resumes any session
+ * handed back to it (it checks only cipher suite, SNI and extended master
+ * secret), so give entries a bounded lifetime (mod_ssl: 300 s).
+ *
+ * put: store value under key, replacing an older entry. Return 0 when
+ *   stored, non-zero otherwise (a failure only costs the resumption).
+ * get: look key up. Return 0 when found with value_len <= buf_len, after
+ *   copying the value into buf and setting *out_len = value_len; non-zero
+ *   for a miss, an error, or a longer value (buf_len is always
+ *   RTLS_SESSION_MAX_VALUE_LEN). remove != 0: the entry is single-use (a
+ *   TLS 1.3 session): remove it as it is found, so that no other get,
+ *   concurrent or later, in this or another process, returns it again. */
+#define RTLS_SESSION_MAX_KEY_LEN 64
+#define RTLS_SESSION_MAX_VALUE_LEN 16384
+typedef int (*rtls_session_put_fn)(void *userdata, const uint8_t *key, size_t key_len, const uint8_t *value,
+                                   size_t value_len);
+typedef int (*rtls_session_get_fn)(void *userdata, const uint8_t *key, size_t key_len, int remove, uint8_t *buf,
+                                   size_t buf_len, size_t *out_len);
+/* Keep stateful sessions of configurations built from now on in the store
+ * behind put/get instead of rustls' default, a memory cache of 256 sessions
+ * private to each configuration and process. put and get both NULL: keep
+ * no stateful sessions at all (TLS 1.2 then resumes by ticket only, TLS 1.3
+ * without a ticketer does not resume). userdata is passed to every call,
+ * from any thread; it must stay valid, and the callbacks callable, until
+ * every configuration built with it, and every connection using one, is
+ * freed. Errors: RTLS_INTERNAL_NULL_ARGUMENT (b NULL, or one of put/get
+ * NULL and the other not). */
+RTLS_MUST_CHECK rtls_result rtls_server_config_builder_set_session_store(rtls_server_config_builder *b,
+                                                                         rtls_session_put_fn put,
+                                                                         rtls_session_get_fn get, void *userdata);
+
+/* Session tickets (TLS 1.2 tickets, TLS 1.3 stateless resumption) that every
+ * process holding the same secret and context can decrypt: the parent makes
+ * the secret once before forking (random, or read from a key file that
+ * several servers share), every child builds its ticketer from it. No
+ * process stores or rotates keys: the key of a time slot is derived,
+ *   slot      = unix time / lifetime_secs
+ *   key(slot) = HKDF-SHA256(salt = context, ikm = secret,
+ *                           info = "rtls ticket key v1" || slot as u64 BE)
+ * and a ticket is slot (8 bytes BE) || random nonce (12 bytes) ||
+ * ChaCha20-Poly1305(key(slot), aad = slot bytes, session). Tickets are made
+ * with the current slot's key and accepted while their slot or the one after
+ * it is current: a ticket stays valid for lifetime_secs at least (what
+ * clients are told) and 2 * lifetime_secs at most. Servers sharing a secret need clocks
+ * that agree to well within lifetime_secs. Forward secrecy: anyone who
+ * learns the secret can decrypt every ticket (and so the sessions) made with
+ * it, past ones included; make a new secret regularly (e.g. at each
+ * restart) unless servers must share it.
+ * context separates TLS setups: tickets made with one context never
+ * decrypt with another (a full handshake follows), so pass an identity of
+ * the setup (certificates and TLS settings) that may resume sessions.
+ * secret: at least 32 bytes of high entropy. context: any bytes, may be
+ * empty. Both are read during the call only. lifetime_secs: 60 to 86400.
+ * On success *out is a new ticketer owned by the caller (rtls_ticketer_free);
+ * it is immutable and may be shared by any number of builders and threads.
+ * Errors: RTLS_CONF_BAD_TICKET_KEY (secret shorter than 32 bytes),
+ * RTLS_CONF_BAD_TICKET_LIFETIME, RTLS_INTERNAL_NULL_ARGUMENT. */
+typedef struct rtls_ticketer rtls_ticketer;
+RTLS_MUST_CHECK rtls_result rtls_ticketer_new(const uint8_t *secret, size_t secret_len, const uint8_t *context,
+                                              size_t context_len, uint32_t lifetime_secs,
+                                              const rtls_ticketer **out);
+/* Configurations using the ticketer keep it alive. NULL is ignored. */
+void rtls_ticketer_free(const rtls_ticketer *t);
+/* Issue and accept tickets made by t in configurations built from now on
+ * (the builder keeps its own reference; the caller still frees t). NULL:
+ * no tickets (the default). With a ticketer, TLS 1.3 resumes by ticket
+ * only and the session store serves TLS 1.2 session ids (clients that ask
+ * for a ticket get one and a session id).
+ * Errors: RTLS_INTERNAL_NULL_ARGUMENT (b NULL). */
+RTLS_MUST_CHECK rtls_result rtls_server_config_builder_set_ticketer(rtls_server_config_builder *b,
+                                                                    const rtls_ticketer *t);
 
 #ifdef __cplusplus
 }

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::server::{ClientHello, NoServerSessionStorage, ResolvesServerCert, StoresServerSessions};
 use rustls::sign::CertifiedKey;
 use rustls::{ServerConfig, SupportedCipherSuite, SupportedProtocolVersion, ALL_CIPHER_SUITES};
 
@@ -11,6 +11,8 @@ use crate::certkey::rtls_certified_key;
 use crate::context;
 use crate::error::rtls_result::{self, *};
 use crate::ffi::{guard, guard_value, set_out, try_mut, try_ref};
+use crate::session::{rtls_session_get_fn, rtls_session_put_fn, CallbackStore};
+use crate::ticket::{self, rtls_ticketer};
 
 /// TLS 1.2 and TLS 1.3, the versions rustls implements.
 pub const TLS12: u16 = 0x0303;
@@ -43,6 +45,10 @@ pub struct rtls_server_config_builder {
     min_version: u16,
     suites: Option<Vec<SupportedCipherSuite>>,
     ignore_client_order: bool,
+    /// None: rustls' default, an in-memory cache per configuration.
+    session_store: Option<Arc<dyn StoresServerSessions + Send + Sync>>,
+    /// None: no tickets (rustls' default).
+    ticketer: Option<Arc<rtls_ticketer>>,
 }
 
 /// Opaque to C. Thread-safe; shared by every connection that uses it.
@@ -116,6 +122,12 @@ impl rtls_server_config_builder {
                 keys: self.keys.clone(),
             }));
         cfg.ignore_client_order = self.ignore_client_order;
+        if let Some(store) = &self.session_store {
+            cfg.session_storage = Arc::clone(store);
+        }
+        if let Some(t) = &self.ticketer {
+            cfg.ticketer = Arc::clone(t) as Arc<dyn rustls::server::ProducesTickets>;
+        }
         Ok(cfg)
     }
 }
@@ -135,6 +147,8 @@ pub extern "C" fn rtls_server_config_builder_new(out: *mut *mut rtls_server_conf
             min_version: TLS12,
             suites: None,
             ignore_client_order: false,
+            session_store: None,
+            ticketer: None,
         });
         unsafe { set_out(out, Box::into_raw(b)) };
         RTLS_OK
@@ -220,6 +234,45 @@ pub extern "C" fn rtls_server_config_builder_set_ignore_client_order(
     guard(|| {
         let b = try_mut!(b);
         b.ignore_client_order = ignore;
+        RTLS_OK
+    })
+}
+
+/// Keep stateful sessions (TLS 1.2 session ids; TLS 1.3 sessions when no
+/// ticketer is set) in the store behind `put`/`get` instead of rustls'
+/// per-configuration memory cache; both NULL: keep no stateful sessions.
+/// `userdata` goes to every call, from any thread, and must outlive every
+/// configuration built with it (see rtls.h). Errors:
+/// `RTLS_INTERNAL_NULL_ARGUMENT` (`b` NULL, or only one callback NULL).
+#[no_mangle]
+pub extern "C" fn rtls_server_config_builder_set_session_store(
+    b: *mut rtls_server_config_builder,
+    put: rtls_session_put_fn,
+    get: rtls_session_get_fn,
+    userdata: *mut std::os::raw::c_void,
+) -> rtls_result {
+    guard(|| {
+        let b = try_mut!(b);
+        b.session_store = match (put, get) {
+            (Some(put), Some(get)) => Some(Arc::new(CallbackStore::new(put, get, userdata))),
+            (None, None) => Some(Arc::new(NoServerSessionStorage {})),
+            _ => return RTLS_INTERNAL_NULL_ARGUMENT,
+        };
+        RTLS_OK
+    })
+}
+
+/// Issue and accept session tickets made by `t` (the builder keeps its own
+/// reference; the caller still frees `t`); NULL: no tickets, the default.
+#[no_mangle]
+pub extern "C" fn rtls_server_config_builder_set_ticketer(
+    b: *mut rtls_server_config_builder,
+    t: *const rtls_ticketer,
+) -> rtls_result {
+    guard(|| {
+        let b = try_mut!(b);
+        // SAFETY: a non-NULL t is a live handle from rtls_ticketer_new.
+        b.ticketer = unsafe { t.as_ref() }.map(|t| unsafe { ticket::clone_handle(t) });
         RTLS_OK
     })
 }

@@ -14,6 +14,9 @@ pub mod config;
 pub mod connection;
 mod context;
 pub mod error;
+pub mod session;
+pub mod ticket;
+pub mod x509;
 
 use std::os::raw::c_char;
 
@@ -52,6 +55,9 @@ mod tests {
             include_str!("connection.rs"),
             include_str!("error.rs"),
             include_str!("lib.rs"),
+            include_str!("session.rs"),
+            include_str!("ticket.rs"),
+            include_str!("x509.rs"),
         ];
         let header = include_str!("../include/rtls.h");
         let marker = concat!("pub extern ", "\"C\" fn ");

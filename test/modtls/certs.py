@@ -73,6 +73,20 @@ def cert_pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
+@dataclass(frozen=True)
+class CertOptions:
+    """Optional details of a leaf certificate (CertStore.get): the whole subject as (NameOID,
+    value) pairs in order (default: CN=first domain), e-mail addresses for the SAN, a fixed serial
+    number, fixed validity dates, or signed by its own key instead of the test CA."""
+
+    subject: Tuple[Tuple[x509.ObjectIdentifier, str], ...] = ()
+    emails: Tuple[str, ...] = ()
+    serial: Optional[int] = None
+    self_signed: bool = False
+    not_before: Optional[datetime.datetime] = None  # UTC; default: a day ago
+    not_after: Optional[datetime.datetime] = None  # UTC; default: in valid_days
+
+
 @dataclass
 class Credential:
     """A certificate and its key as files below the server root."""
@@ -125,10 +139,11 @@ class CertStore:
     def _path(self, name: str, key_type: str, what: str) -> str:
         return os.path.join(self.dir, f"{name}.{key_type}.{what}.pem")
 
-    def _validity(self, builder):
+    def _validity(self, builder, opts: Optional["CertOptions"] = None):
         now = datetime.datetime.utcnow()
-        return builder.not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(
-            now + datetime.timedelta(days=self.valid_days))
+        opts = opts or CertOptions()
+        return (builder.not_valid_before(opts.not_before or now - datetime.timedelta(days=1))
+                .not_valid_after(opts.not_after or now + datetime.timedelta(days=self.valid_days)))
 
     def _make_ca(self) -> Credential:
         key = new_private_key("rsa2048")
@@ -148,23 +163,30 @@ class CertStore:
         self._write(cred)
         return cred
 
-    def _issue(self, domains: Sequence[str], key) -> x509.Certificate:
+    def _issue(self, domains: Sequence[str], key, opts: Optional["CertOptions"] = None) -> x509.Certificate:
+        opts = opts or CertOptions()
         sans = []
         for d in domains:
             try:
                 sans.append(x509.IPAddress(ipaddress.ip_address(d)))
             except ValueError:
                 sans.append(x509.DNSName(d))
+        sans += [x509.RFC822Name(e) for e in opts.emails]
+        subject = x509.Name([x509.NameAttribute(oid, value) for oid, value in opts.subject]
+                            if opts.subject else [x509.NameAttribute(NameOID.COMMON_NAME, domains[0])])
+        signer = key if opts.self_signed else self.ca.key
         builder = (x509.CertificateBuilder()
-                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domains[0])]))
-                   .issuer_name(self.ca.cert.subject).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number())
+                   .subject_name(subject)
+                   .issuer_name(subject if opts.self_signed else self.ca.cert.subject).public_key(key.public_key())
+                   .serial_number(opts.serial or x509.random_serial_number())
                    .add_extension(x509.SubjectAlternativeName(sans), critical=False)
                    .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                    .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.ca.key.public_key()),
+                   .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),
                                   critical=False))
-        return self._validity(builder).sign(self.ca.key, hashes.SHA256())
+        # Ed25519 signs without a separate hash
+        digest = None if isinstance(signer, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+        return self._validity(builder, opts).sign(signer, digest)
 
     @staticmethod
     def _write(cred: Credential) -> None:
@@ -174,16 +196,17 @@ class CertStore:
         with os.fdopen(fd, "wb") as f:
             f.write(key_pem(cred.key))
 
-    def get(self, name: str, key_type: str = "ec256", domains: Optional[Sequence[str]] = None) -> Credential:
+    def get(self, name: str, key_type: str = "ec256", domains: Optional[Sequence[str]] = None,
+            options: Optional["CertOptions"] = None) -> Credential:
         """The credential called `name` with that key type (made on first use). `domains` (default:
-        [name]) go into the SAN; the first one is also the CN."""
+        [name]) go into the SAN; the first one is also the CN unless `options` give a subject."""
         ck = (name, key_type)
         if ck not in self._creds:
             doms = tuple(domains) if domains else (name,)
             key = new_private_key(key_type)
             cred = Credential(name, key_type, doms, self._path(name, key_type, "cert"),
                               self._path(name, key_type, "key"), self.server_root,
-                              self._issue(doms, key), key)
+                              self._issue(doms, key, options), key)
             self._write(cred)
             self._creds[ck] = cred
         return self._creds[ck]

@@ -67,6 +67,13 @@ out += ["%s=%s" % (k, os.environ[k]) for k in sorted(os.environ)]
 sys.stdout.write("\r\n".join(out[:2]) + "\r\n" + "\n".join(out[2:]) + "\n")
 '''
 
+# the environment as one JSON object: values with newlines (SSL_SERVER_CERT) or '=' stay intact;
+# bytes that are not UTF-8 come out as \udcXX escapes (surrogateescape)
+CGI_ENV_JSON = r'''#!/usr/bin/python3
+import json, os, sys
+sys.stdout.write("Content-Type: application/json\r\n\r\n" + json.dumps(dict(os.environ), sort_keys=True) + "\n")
+'''
+
 CGI_UPLOAD = r'''#!/usr/bin/python3
 import hashlib, os, sys
 h = hashlib.sha256()
@@ -325,6 +332,7 @@ class TlsTestEnv:
         self.write_doc("index.html", b"<html><body>mod_tls test server</body></html>\n")
         self.write_doc("dir/index.html", b"dir index\n")
         self._write_cgi("env.py", CGI_ENV)
+        self._write_cgi("envjson.py", CGI_ENV_JSON)
         self._write_cgi("upload.py", CGI_UPLOAD)
         self._write_cgi("stream.py", CGI_STREAM)
 

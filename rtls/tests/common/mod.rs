@@ -52,6 +52,14 @@ impl<'a> Default for ServerSettings<'a> {
 }
 
 pub fn server_config(s: &ServerSettings) -> *const rtls_server_config {
+    server_config_with(s, |_| {})
+}
+
+/// Like [`server_config`]; `extra` sets more on the builder before it builds.
+pub fn server_config_with<F>(s: &ServerSettings, extra: F) -> *const rtls_server_config
+where
+    F: FnOnce(*mut rtls_server_config_builder),
+{
     let mut b = ptr::null_mut();
     assert_eq!(rtls_server_config_builder_new(&mut b), RTLS_OK);
     for name in s.keys {
@@ -64,6 +72,7 @@ pub fn server_config(s: &ServerSettings) -> *const rtls_server_config {
         assert_eq!(rtls_server_config_builder_set_cipher_suites(b, ids.as_ptr(), ids.len()), RTLS_OK);
     }
     assert_eq!(rtls_server_config_builder_set_ignore_client_order(b, s.ignore_client_order), RTLS_OK);
+    extra(b);
     let mut cfg = ptr::null();
     assert_eq!(rtls_server_config_build(b, &mut cfg), RTLS_OK);
     rtls_server_config_builder_free(b);
