@@ -29,8 +29,9 @@ APLOG_USE_MODULE(tls);
 #define TICKET_SECRET_MAX 1024
 #define TICKET_SECRET_MIN 32
 #define TICKET_SECRET_KEY "mod_tls_ticket_secret"
-/* Session values are small (no client certificates yet); bound reads. */
-#define SESSION_VALUE_MAX (16 * 1024)
+/* Bounds of what rtls hands us (see rtls.h). */
+#define SESSION_VALUE_MAX RTLS_SESSION_MAX_VALUE_LEN
+#define SESSION_KEY_MAX RTLS_SESSION_MAX_KEY_LEN
 /* Bytes of the setup digest in front of every cache key. */
 #define SETUP_PREFIX_LEN 8
 
@@ -331,7 +332,7 @@ static int store_put(void *userdata, const uint8_t *key, size_t key_len, const u
     unsigned int id_len;
     apr_status_t rv;
 
-    if (!cache->instance || key_len > 1024 || value_len > SESSION_VALUE_MAX) return -1;
+    if (!cache->instance || key_len > SESSION_KEY_MAX || value_len > SESSION_VALUE_MAX) return -1;
     rv = apr_pool_create(&p, NULL);
     if (rv != APR_SUCCESS) return -1;
     id = make_id(p, cs, key, key_len, &id_len);
@@ -357,7 +358,7 @@ static int store_get(void *userdata, const uint8_t *key, size_t key_len, int rem
     unsigned int id_len, len = (unsigned int)(buf_len < SESSION_VALUE_MAX ? buf_len : SESSION_VALUE_MAX);
     apr_status_t rv;
 
-    if (!cache->instance || key_len > 1024) return -1;
+    if (!cache->instance || key_len > SESSION_KEY_MAX) return -1;
     rv = apr_pool_create(&p, NULL);
     if (rv != APR_SUCCESS) return -1;
     id = make_id(p, cs, key, key_len, &id_len);

@@ -349,10 +349,11 @@ RTLS_MUST_CHECK rtls_result rtls_server_config_builder_set_session_store(rtls_se
  * ChaCha20-Poly1305(key(slot), aad = slot bytes, session). Tickets are made
  * with the current slot's key and accepted while their slot or the one after
  * it is current: a ticket stays valid for lifetime_secs at least (what
- * clients are told) and 2 * lifetime_secs at most. Servers sharing a secret need clocks
- * that agree to well within lifetime_secs. Forward secrecy: anyone who
- * learns the secret can decrypt every ticket (and so the sessions) made with
- * it, past ones included; make a new secret regularly (e.g. at each
+ * clients are told) and 2 * lifetime_secs at most. Servers sharing a
+ * secret need clocks that agree to well within lifetime_secs (a ticket
+ * from a slot that has not begun here is refused). Forward secrecy: anyone
+ * who learns the secret can decrypt every ticket (and so the sessions) made
+ * with it, past ones included; make a new secret regularly (e.g. at each
  * restart) unless servers must share it.
  * context separates TLS setups: tickets made with one context never
  * decrypt with another (a full handshake follows), so pass an identity of

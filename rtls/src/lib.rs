@@ -1,6 +1,7 @@
 //! rtls: the thin C binding mod_tls uses to reach rustls.
 //!
-//! One module per object C sees (`certkey`, `config`, `connection`), one for
+//! One module per object C sees (`certkey`, `config`, `connection`,
+//! `session` stores, `ticket`ers, `x509` fields), one for
 //! result codes (`error`) and one for the boundary helpers (`ffi`). The C
 //! contract is `include/rtls.h`; every exported function catches panics and
 //! returns an [`error::rtls_result`].
