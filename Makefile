@@ -44,7 +44,8 @@ $(BUILD)/mod_tls.so: $(SRC) $(HDR) $(RTLS_LIB) src/exports.map Makefile
 	@cd $(BUILD)/obj && $(APXS) -c -o mod_tls.la $(APXS_CFLAGS) $(APXS_LDFLAGS) \
 	    $(notdir $(SRC)) $(CURDIR)/$(RTLS_LIB) -lpthread -ldl -lm >../apxs.log 2>&1 \
 	    || { grep -E "error|warning" ../apxs.log || cat ../apxs.log; exit 1; }
-	cp $(BUILD)/obj/.libs/mod_tls.so $@
+	@# a new file, not a rewrite in place: a running httpd keeps its mapping
+	cp $(BUILD)/obj/.libs/mod_tls.so $@.tmp && mv -f $@.tmp $@
 
 test:
 	./scripts/test.sh

@@ -56,6 +56,9 @@ typedef struct tls_filter_ctx_t {
     apr_bucket_brigade *in_tls;   /* read from below, not yet fed to rustls */
     apr_bucket_brigade *in_plain; /* decrypted, not yet handed up */
     int in_eof;                   /* the stream below ended */
+    apr_size_t rec_left;          /* bytes of the current TLS record still to read */
+    apr_size_t hdr_len;           /* bytes of the next record header seen so far */
+    unsigned char hdr[5];         /* that record header */
     apr_bucket_brigade *out_tls;  /* encrypted, not yet passed down */
     apr_off_t out_tls_len;
     char *out_buf;                /* plaintext collected for one record */
@@ -226,22 +229,66 @@ static apr_status_t feed(tls_filter_ctx_t *fctx)
     return APR_SUCCESS;
 }
 
-/* Read more TLS bytes from the filter below into in_tls. APR_EOF when the
+/* Follow the TLS record framing over bytes just read, so that the next
+ * read asks for exactly the rest of the current record (or header). */
+static void track_records(tls_filter_ctx_t *fctx, const unsigned char *data, apr_size_t len)
+{
+    while (len > 0) {
+        if (fctx->rec_left > 0) {
+            apr_size_t n = len < fctx->rec_left ? len : fctx->rec_left;
+            fctx->rec_left -= n;
+            data += n;
+            len -= n;
+            continue;
+        }
+        fctx->hdr[fctx->hdr_len++] = *data++;
+        --len;
+        if (fctx->hdr_len == sizeof(fctx->hdr)) {
+            fctx->rec_left = ((apr_size_t)fctx->hdr[3] << 8) | fctx->hdr[4];
+            fctx->hdr_len = 0;
+        }
+    }
+}
+
+/* Read more TLS bytes from the filter below into in_tls: the rest of the
+ * current record, or of its header. Asking for no more than that keeps the
+ * core filter from trying an extra (non-blocking, mostly futile) socket
+ * read per call, as it does when it has less than was asked for; rustls
+ * checks the framing itself, this only sizes the reads. APR_EOF when the
  * stream ended; APR_EAGAIN when non-blocking and nothing came. */
 static apr_status_t read_below(tls_filter_ctx_t *fctx, apr_read_type_e block)
 {
+    apr_bucket *last = APR_BRIGADE_LAST(fctx->in_tls), *b;
+    apr_off_t want;
     apr_status_t rv;
 
     if (fctx->in_eof) return APR_EOF;
-    rv = ap_get_brigade(fctx->fin->next, fctx->in_tls, AP_MODE_READBYTES, block, TLS_READ_CHUNK);
+    if (fctx->rec_left > 0) {
+        want = (apr_off_t)(fctx->rec_left < TLS_READ_CHUNK ? fctx->rec_left : TLS_READ_CHUNK);
+    }
+    else {
+        want = (apr_off_t)(sizeof(fctx->hdr) - fctx->hdr_len);
+    }
+    rv = ap_get_brigade(fctx->fin->next, fctx->in_tls, AP_MODE_READBYTES, block, want);
     if (rv == APR_EOF) {
         fctx->in_eof = 1;
         return APR_EOF;
     }
-    if (rv == APR_SUCCESS && APR_BRIGADE_EMPTY(fctx->in_tls)) {
+    if (rv != APR_SUCCESS) return rv;
+    if (APR_BRIGADE_EMPTY(fctx->in_tls)) {
         return block == APR_NONBLOCK_READ ? APR_EAGAIN : APR_EOF;
     }
-    return rv;
+    /* the buckets added by this read */
+    b = (last == APR_BRIGADE_SENTINEL(fctx->in_tls)) ? APR_BRIGADE_FIRST(fctx->in_tls) : APR_BUCKET_NEXT(last);
+    for (; b != APR_BRIGADE_SENTINEL(fctx->in_tls); b = APR_BUCKET_NEXT(b)) {
+        const char *data;
+        apr_size_t len;
+        if (APR_BUCKET_IS_METADATA(b)) continue;
+        rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
+        if (rv != APR_SUCCESS) return rv;
+        track_records(fctx, (const unsigned char *)data, len);
+    }
+    return APR_SUCCESS;
 }
 
 /* ---- handshake --------------------------------------------------------- */
@@ -504,7 +551,12 @@ static apr_status_t write_data(tls_filter_ctx_t *fctx, const char *data, apr_siz
             len -= whole;
         }
         else {
-            apr_size_t room = TLS_RECORD_PLAIN - fctx->out_buf_len;
+            apr_size_t room;
+            if (!fctx->out_buf) {
+                /* only connections that write in small pieces need it */
+                fctx->out_buf = apr_palloc(fctx->c->pool, TLS_RECORD_PLAIN);
+            }
+            room = TLS_RECORD_PLAIN - fctx->out_buf_len;
             apr_size_t n = len < room ? len : room;
             memcpy(fctx->out_buf + fctx->out_buf_len, data, n);
             fctx->out_buf_len += n;
@@ -610,7 +662,6 @@ apr_status_t tls_filter_conn_init(tls_conn_t *cc)
     fctx->in_tls = apr_brigade_create(c->pool, c->bucket_alloc);
     fctx->in_plain = apr_brigade_create(c->pool, c->bucket_alloc);
     fctx->out_tls = apr_brigade_create(c->pool, c->bucket_alloc);
-    fctx->out_buf = apr_palloc(c->pool, TLS_RECORD_PLAIN);
     cc->filter = fctx;
     fctx->fin = ap_add_input_filter_handle(in_filter_rec, fctx, NULL, c);
     fctx->fout = ap_add_output_filter_handle(out_filter_rec, fctx, NULL, c);

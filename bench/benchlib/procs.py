@@ -143,6 +143,18 @@ def affinity(pid: int) -> Optional[List[int]]:
         return None
 
 
+def cpu_ticks(cpu: Optional[int]) -> Dict[str, int]:
+    """Busy (user, nice, system, irq, softirq) and steal ticks of one CPU (all when None), from
+    /proc/stat."""
+    name = "cpu" if cpu is None else f"cpu{cpu}"
+    for line in (_read("/proc/stat") or "").splitlines():
+        f = line.split()
+        if f and f[0] == name:
+            v = [int(x) for x in f[1:9]]
+            return {"busy": v[0] + v[1] + v[2] + v[5] + v[6], "steal": v[7]}
+    return {"busy": 0, "steal": 0}
+
+
 def loadavg() -> List[float]:
     text = _read("/proc/loadavg") or "0 0 0"
     return [float(x) for x in text.split()[:3]]
