@@ -185,7 +185,7 @@ def check_reconnects(env, mode: Mode, visits: List[Visit], *, min_children: int 
     # without reconnects landing in other children than the session's, the run proves nothing
     assert counts["children"] >= min_children, f"served by too few children: {counts}"
     if min_children > 1:
-        assert len(elsewhere) >= max(3, len(rest) // 40), f"too few reconnects reached another child: {counts}"
+        assert len(elsewhere) >= 3, f"too few reconnects reached another child: {counts}"
     return counts
 
 
@@ -491,7 +491,7 @@ class TestTicketsAcrossChildren:
     def test_12_resume_after_graceful(self, env, graceful_sessions, mode):
         made, pids_before = graceful_sessions
         m = MODES[mode]
-        visits = reconnects(env, env.tls_port, m, f"tickets-after-graceful-{mode}", 50, resume=made[mode])
+        visits = reconnects(env, env.tls_port, m, f"tickets-after-graceful-{mode}", resume=made[mode])
         assert visits[0].reused, "a session made before the graceful restart did not resume after it"
         log = read_sessions_log(env, [v.tag for v in visits])
         assert log[visits[0].tag][0] not in pids_before, "served by a child of the old generation"
@@ -575,7 +575,7 @@ class TestCacheAcrossChildren:
         # Tickets and the redis cache do survive restarts (tested above and below).
         made, pids_before = graceful_sessions
         m = MODES[mode]
-        visits = reconnects(env, env.tls_port, m, f"cache-after-graceful-{mode}", 50, resume=made[mode])
+        visits = reconnects(env, env.tls_port, m, f"cache-after-graceful-{mode}", resume=made[mode])
         log = read_sessions_log(env, [v.tag for v in visits])
         assert log[visits[0].tag][0] not in pids_before, "served by a child of the old generation"
         assert not visits[0].reused, "shmcb kept a session across the restart: update docs/sessions.md"
@@ -598,7 +598,7 @@ class TestDbmCache:
     @pytest.mark.parametrize("mode", CACHE_MODES)
     def test_12_reconnects_resume(self, env, mode):
         m = MODES[mode]
-        check_reconnects(env, m, reconnects(env, env.tls_port, m, f"dbm-{mode}", 60))
+        check_reconnects(env, m, reconnects(env, env.tls_port, m, f"dbm-{mode}"))
 
     def test_12_mutex_file(self, env):
         names = os.listdir(os.path.join(env.run_dir, "dbm-mutex"))
@@ -626,7 +626,7 @@ class TestNoCache:
     @pytest.mark.parametrize("mode", TICKET_MODES)
     def test_12_tickets_resume(self, env, mode):
         m = MODES[mode]
-        check_reconnects(env, m, reconnects(env, env.tls_port, m, f"none-{mode}", 50))
+        check_reconnects(env, m, reconnects(env, env.tls_port, m, f"none-{mode}"))
 
     def test_12_status(self, env):
         st = status(env, env.tls_port)
@@ -667,7 +667,7 @@ class TestDefaultWithoutShmcb:
     @pytest.mark.parametrize("mode", TICKET_MODES)
     def test_12_tickets_resume(self, env, mode):
         m = MODES[mode]
-        check_reconnects(env, m, reconnects(env, env.tls_port, m, f"default-noshmcb-{mode}", 50))
+        check_reconnects(env, m, reconnects(env, env.tls_port, m, f"default-noshmcb-{mode}"))
 
 
 class TestCacheFull:
@@ -912,7 +912,7 @@ class TestRedisCache:
     @pytest.mark.parametrize("mode", CACHE_MODES)
     def test_12_redis_resumes_across_children(self, env, redis, mode):
         m = MODES[mode]
-        check_reconnects(env, m, reconnects(env, env.tls_port, m, f"redis-{mode}", 60))
+        check_reconnects(env, m, reconnects(env, env.tls_port, m, f"redis-{mode}"))
         assert redis.dbsize() > 0
 
     def test_12_entries_expire(self, env, redis):
