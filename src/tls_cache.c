@@ -118,10 +118,7 @@ const char *tls_cache_cmd_tickets(cmd_parms *cmd, void *dc, const char *arg)
 
     (void)dc;
     if (err) return err;
-    if (!ap_cstr_casecmp(arg, "on")) cache->tickets = TLS_FLAG_ON;
-    else if (!ap_cstr_casecmp(arg, "off")) cache->tickets = TLS_FLAG_OFF;
-    else return apr_psprintf(cmd->pool, "TLSSessionTickets: value must be 'on' or 'off', not '%s'", arg);
-    return NULL;
+    return tls_conf_cmd_flag(cmd, arg, &cache->tickets);
 }
 
 const char *tls_cache_cmd_ticket_key_file(cmd_parms *cmd, void *dc, const char *arg)

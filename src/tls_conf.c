@@ -114,7 +114,7 @@ void tls_conf_server_resolve(apr_pool_t *p, server_rec *base_server)
 
 /* ---- directive handlers ------------------------------------------------- */
 
-static const char *cmd_flag(cmd_parms *cmd, const char *arg, int *pflag)
+const char *tls_conf_cmd_flag(cmd_parms *cmd, const char *arg, int *pflag)
 {
     if (!ap_cstr_casecmp(arg, "on")) {
         *pflag = TLS_FLAG_ON;
@@ -189,7 +189,7 @@ static const char *cmd_strict_sni(cmd_parms *cmd, void *dc, const char *arg)
 
     (void)dc;
     if (err) return err;
-    return cmd_flag(cmd, arg, &sc->strict_sni);
+    return tls_conf_cmd_flag(cmd, arg, &sc->strict_sni);
 }
 
 static const char *cmd_protocol(cmd_parms *cmd, void *dc, const char *arg)
@@ -257,7 +257,7 @@ static const char *cmd_honor_client_order(cmd_parms *cmd, void *dc, const char *
 
     (void)dc;
     if (err) return err;
-    return cmd_flag(cmd, arg, &sc->honor_client_order);
+    return tls_conf_cmd_flag(cmd, arg, &sc->honor_client_order);
 }
 
 /* TLSOptions [+|-]opt ...: as with httpd's Options, a list without any

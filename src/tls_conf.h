@@ -80,6 +80,10 @@ const tls_conf_dir_t *tls_conf_dir_get(request_rec *r);
 /* Give the main server's record its defaults (post_config). */
 void tls_conf_server_resolve(apr_pool_t *p, server_rec *base_server);
 
+/* Directive helper: parse on|off into *pflag (TLS_FLAG_ON/OFF); NULL, or
+ * an error naming the directive (from cmd->pool). Config time. */
+const char *tls_conf_cmd_flag(cmd_parms *cmd, const char *arg, int *pflag);
+
 /* The directive table. */
 extern const command_rec tls_conf_cmds[];
 

@@ -28,39 +28,12 @@ typedef const char *tls_var_fn(apr_pool_t *p, const tls_conn_t *cc);
 typedef struct {
     const char *name;
     tls_var_when_t when;
-    tls_var_fn *fn;
+    tls_var_fn *fn;     /* computes the value, or NULL: ... */
+    const char *value;  /* ... the value is this constant */
 } tls_var_t;
 
 #define SERVER_CERT_PREFIX "SSL_SERVER_"
 #define SERVER_CERT_PEM "SSL_SERVER_CERT"
-
-static const char *var_on(apr_pool_t *p, const tls_conn_t *cc)
-{
-    (void)p;
-    (void)cc;
-    return "on";
-}
-
-static const char *var_false(apr_pool_t *p, const tls_conn_t *cc)
-{
-    (void)p;
-    (void)cc;
-    return "false";
-}
-
-static const char *var_null(apr_pool_t *p, const tls_conn_t *cc)
-{
-    (void)p;
-    (void)cc;
-    return "NULL";
-}
-
-static const char *var_none(apr_pool_t *p, const tls_conn_t *cc)
-{
-    (void)p;
-    (void)cc;
-    return "NONE";
-}
 
 static const char *var_sni(apr_pool_t *p, const tls_conn_t *cc)
 {
@@ -78,13 +51,6 @@ static const char *var_cipher(apr_pool_t *p, const tls_conn_t *cc)
 {
     (void)p;
     return cc->suite_name;
-}
-
-static const char *var_interface(apr_pool_t *p, const tls_conn_t *cc)
-{
-    (void)p;
-    (void)cc;
-    return "mod_tls/" MOD_TLS_VERSION;
 }
 
 static const char *var_library(apr_pool_t *p, const tls_conn_t *cc)
@@ -118,22 +84,27 @@ static const char *var_resumed(apr_pool_t *p, const tls_conn_t *cc)
 /* Every variable of a connection except the certificate fields (those are
  * in the certificate's own table, see tls_cert.h), looked up by name. */
 static const tls_var_t tls_vars[] = {
-    {"HTTPS", TLS_VAR_ALWAYS, var_on},
-    {"SSL_TLS_SNI", TLS_VAR_ALWAYS, var_sni},
-    {"SSL_PROTOCOL", TLS_VAR_ALWAYS, var_protocol},
-    {"SSL_CIPHER", TLS_VAR_ALWAYS, var_cipher},
-    {"SSL_VERSION_INTERFACE", TLS_VAR_STD, var_interface},
-    {"SSL_VERSION_LIBRARY", TLS_VAR_STD, var_library},
-    {"SSL_SECURE_RENEG", TLS_VAR_STD, var_false},
-    {"SSL_COMPRESS_METHOD", TLS_VAR_STD, var_null},
-    {"SSL_CIPHER_EXPORT", TLS_VAR_STD, var_false},
-    {"SSL_CIPHER_USEKEYSIZE", TLS_VAR_STD, var_keysize},
-    {"SSL_CIPHER_ALGKEYSIZE", TLS_VAR_STD, var_keysize},
-    {"SSL_CLIENT_VERIFY", TLS_VAR_STD, var_none},
-    {"SSL_SESSION_RESUMED", TLS_VAR_STD, var_resumed},
+    {"HTTPS", TLS_VAR_ALWAYS, NULL, "on"},
+    {"SSL_TLS_SNI", TLS_VAR_ALWAYS, var_sni, NULL},
+    {"SSL_PROTOCOL", TLS_VAR_ALWAYS, var_protocol, NULL},
+    {"SSL_CIPHER", TLS_VAR_ALWAYS, var_cipher, NULL},
+    {"SSL_VERSION_INTERFACE", TLS_VAR_STD, NULL, "mod_tls/" MOD_TLS_VERSION},
+    {"SSL_VERSION_LIBRARY", TLS_VAR_STD, var_library, NULL},
+    {"SSL_SECURE_RENEG", TLS_VAR_STD, NULL, "false"},
+    {"SSL_COMPRESS_METHOD", TLS_VAR_STD, NULL, "NULL"},
+    {"SSL_CIPHER_EXPORT", TLS_VAR_STD, NULL, "false"},
+    {"SSL_CIPHER_USEKEYSIZE", TLS_VAR_STD, var_keysize, NULL},
+    {"SSL_CIPHER_ALGKEYSIZE", TLS_VAR_STD, var_keysize, NULL},
+    {"SSL_CLIENT_VERIFY", TLS_VAR_STD, NULL, "NONE"},
+    {"SSL_SESSION_RESUMED", TLS_VAR_STD, var_resumed, NULL},
 };
 
 #define TLS_VAR_COUNT (sizeof(tls_vars) / sizeof(tls_vars[0]))
+
+static const char *var_value(apr_pool_t *p, const tls_var_t *var, const tls_conn_t *cc)
+{
+    return var->fn ? var->fn(p, cc) : var->value;
+}
 
 /* A certificate variable; mod_ssl also answers <attr>_0 for the first
  * attribute of a kind and SP for ST. */
@@ -171,7 +142,7 @@ const char *tls_var_lookup(apr_pool_t *p, server_rec *s, conn_rec *c, request_re
     else {
         for (i = 0; i < TLS_VAR_COUNT; ++i) {
             if (!strcmp(tls_vars[i].name, name)) {
-                val = tls_vars[i].fn(p, cc);
+                val = var_value(p, &tls_vars[i], cc);
                 break;
             }
         }
@@ -210,7 +181,7 @@ int tls_var_request_fixup(request_rec *r)
     for (i = 0; i < TLS_VAR_COUNT; ++i) {
         const char *val;
         if (tls_vars[i].when == TLS_VAR_STD && !std) continue;
-        val = tls_vars[i].fn(r->pool, cc);
+        val = var_value(r->pool, &tls_vars[i], cc);
         if (val) apr_table_setn(r->subprocess_env, tls_vars[i].name, val);
     }
     if (cc->cert && cc->cert->vars) {
