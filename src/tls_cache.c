@@ -1,5 +1,6 @@
 /* tls_cache.c: see tls_cache.h. */
 #include <string.h>
+#include <unistd.h>
 
 #include <apr_atomic.h>
 #include <apr_file_info.h>
@@ -34,6 +35,17 @@ APLOG_USE_MODULE(tls);
 #define SESSION_KEY_MAX RTLS_SESSION_MAX_KEY_LEN
 /* Bytes of the setup digest in front of every cache key. */
 #define SETUP_PREFIX_LEN 8
+/* Every stored value starts with a header: a format mark and the entry's
+ * expiry (apr_time_t, big-endian). The expiry lets a restart carry entries
+ * over with their remaining lifetime; the mark keeps entries of another
+ * format (a networked cache outlives module versions) from being used. */
+#define VALUE_MARK "mTs1"
+#define VALUE_MARK_LEN 4
+#define VALUE_HEADER_LEN (VALUE_MARK_LEN + 8)
+/* Process-pool key of the entries carried over a restart. */
+#define CARRY_KEY "mod_tls_session_carry"
+/* At most this many bytes of entries are carried over a restart. */
+#define CARRY_MAX_BYTES (64 * 1024 * 1024)
 
 struct tls_cache_t {
     int configured;                  /* TLSSessionCache given */
@@ -47,7 +59,26 @@ struct tls_cache_t {
     const unsigned char *secret;     /* ticket secret: key file or random, parent-made */
     apr_size_t secret_len;
     server_rec *s;                   /* main server, for logging */
+    pid_t parent;                    /* the process that made the instance */
 };
+
+/* Entries of a local cache (shmcb, dbm) carried from one configuration
+ * generation to the next. Lives in its own pool under the process pool,
+ * which outlives pconf; holds data only (no code pointers), since the
+ * provider's module is unloaded and loaded again in between. */
+typedef struct {
+    apr_pool_t *pool;
+    apr_array_header_t *entries; /* of carry_entry_t */
+    apr_size_t bytes;
+    int dropped;                 /* entries left out (over CARRY_MAX_BYTES) */
+} carry_t;
+
+typedef struct {
+    unsigned char *id;
+    unsigned int id_len;
+    unsigned char *data;         /* with the value header */
+    unsigned int data_len;
+} carry_entry_t;
 
 /* What the store callbacks get: the cache and the setup's key prefix. */
 typedef struct {
@@ -171,6 +202,41 @@ const char *tls_cache_cmd_ticket_key_file(cmd_parms *cmd, void *dc, const char *
     return NULL;
 }
 
+/* ---- locking and stored values ----------------------------------------- */
+
+static apr_status_t lock(struct tls_cache_t *cache)
+{
+    return cache->mutex ? apr_global_mutex_lock(cache->mutex) : APR_SUCCESS;
+}
+
+static void unlock(struct tls_cache_t *cache)
+{
+    if (cache->mutex && apr_global_mutex_unlock(cache->mutex) != APR_SUCCESS) {
+        /* nothing sensible to do: the next lock will report */
+    }
+}
+
+
+static void value_header_put(unsigned char *p, apr_time_t expiry)
+{
+    apr_uint64_t e = (apr_uint64_t)expiry;
+    int i;
+
+    memcpy(p, VALUE_MARK, VALUE_MARK_LEN);
+    for (i = 7; i >= 0; i--, e >>= 8) p[VALUE_MARK_LEN + i] = (unsigned char)(e & 0xff);
+}
+
+/* The expiry of a stored value, or 0 when it is not one of ours. */
+static apr_time_t value_header_expiry(const unsigned char *p, apr_size_t len)
+{
+    apr_uint64_t e = 0;
+    int i;
+
+    if (len < VALUE_HEADER_LEN || memcmp(p, VALUE_MARK, VALUE_MARK_LEN)) return 0;
+    for (i = 0; i < 8; i++) e = (e << 8) | p[VALUE_MARK_LEN + i];
+    return (apr_time_t)e;
+}
+
 /* ---- startup ------------------------------------------------------------ */
 
 void tls_cache_pre_config(apr_pool_t *pconf)
@@ -210,7 +276,105 @@ static apr_status_t random_secret(server_rec *s, const unsigned char **psecret, 
     return APR_SUCCESS;
 }
 
-int tls_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
+static apr_status_t carry_one(ap_socache_instance_t *instance, server_rec *s, void *userctx,
+                              const unsigned char *id, unsigned int id_len, const unsigned char *data,
+                              unsigned int data_len, apr_pool_t *pool)
+{
+    carry_t *carry = userctx;
+    carry_entry_t *e;
+
+    (void)instance;
+    (void)s;
+    (void)pool;
+    if (!value_header_expiry(data, data_len)) return APR_SUCCESS;
+    if (carry->bytes + id_len + data_len > CARRY_MAX_BYTES) {
+        carry->dropped++;
+        return APR_SUCCESS;
+    }
+    e = apr_array_push(carry->entries);
+    e->id = apr_pmemdup(carry->pool, id, id_len);
+    e->id_len = id_len;
+    e->data = apr_pmemdup(carry->pool, data, data_len);
+    e->data_len = data_len;
+    carry->bytes += id_len + data_len;
+    return APR_SUCCESS;
+}
+
+/* pconf cleanup in the parent, before the instance is destroyed: when the
+ * configuration is destroyed for a restart (not when httpd exits), copy the
+ * entries of a local cache out of it, so that the next generation's cache
+ * starts with them (restore_carried). Sessions stored by old-generation
+ * children after this point are lost: a full handshake next time. */
+static apr_status_t carry_out(void *data)
+{
+    struct tls_cache_t *cache = data;
+    carry_t *carry = NULL;
+    apr_pool_t *p = NULL;
+    apr_status_t rv;
+
+    if (!cache->instance || !cache->provider->iterate || getpid() != cache->parent ||
+        ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_DESTROY_CONFIG)
+        return APR_SUCCESS;
+    rv = apr_pool_create(&p, cache->s->process->pool);
+    if (rv != APR_SUCCESS) return APR_SUCCESS;
+    carry = apr_pcalloc(p, sizeof(*carry));
+    carry->pool = p;
+    carry->entries = apr_array_make(p, 64, sizeof(carry_entry_t));
+    rv = lock(cache);
+    if (rv == APR_SUCCESS) {
+        rv = cache->provider->iterate(cache->instance, cache->s, carry, carry_one, p);
+        unlock(cache);
+    }
+    if (rv != APR_SUCCESS) {
+        /* APR_ENOTIMPL: a provider that cannot list its entries; others: nothing to carry */
+        apr_pool_destroy(p);
+        return APR_SUCCESS;
+    }
+    apr_pool_userdata_set(carry, CARRY_KEY, apr_pool_cleanup_null, cache->s->process->pool);
+    return APR_SUCCESS;
+}
+
+/* post_config: store the entries carried over from the last generation
+ * (with their remaining lifetime) into the new cache, then free them. */
+static void restore_carried(struct tls_cache_t *cache, apr_pool_t *ptemp)
+{
+    carry_t *carry = NULL;
+    apr_time_t now = apr_time_now();
+    int i, restored = 0, expired = 0, failed = 0;
+
+    apr_pool_userdata_get((void **)&carry, CARRY_KEY, cache->s->process->pool);
+    if (!carry) return;
+    if (!cache->instance) {
+        apr_pool_userdata_set(NULL, CARRY_KEY, apr_pool_cleanup_null, cache->s->process->pool);
+        apr_pool_destroy(carry->pool);
+        return;
+    }
+    apr_pool_userdata_set(NULL, CARRY_KEY, apr_pool_cleanup_null, cache->s->process->pool);
+    for (i = 0; i < carry->entries->nelts; i++) {
+        carry_entry_t *e = &APR_ARRAY_IDX(carry->entries, i, carry_entry_t);
+        apr_time_t expiry = value_header_expiry(e->data, e->data_len);
+
+        if (expiry <= now) {
+            expired++;
+            continue;
+        }
+        if (lock(cache) != APR_SUCCESS) break;
+        if (cache->provider->store(cache->instance, cache->s, e->id, e->id_len, expiry, e->data, e->data_len,
+                                   ptemp) == APR_SUCCESS)
+            restored++;
+        else
+            failed++;
+        unlock(cache);
+    }
+    if (carry->entries->nelts || carry->dropped)
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, cache->s,
+                     TLS_LOGNO(0408) "TLS session cache %s: %d session(s) carried over the restart, %d expired, "
+                                     "%d not stored, %d left out",
+                     cache->spec, restored, expired, failed, carry->dropped);
+    apr_pool_destroy(carry->pool);
+}
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
 {
     struct tls_cache_t *cache = cache_get(s);
     struct ap_socache_hints hints;
@@ -268,7 +432,19 @@ int tls_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     apr_pool_cleanup_register(pconf, cache, cache_destroy, apr_pool_cleanup_null);
+    /* registered after cache_destroy (and the mutex), so it runs before them */
+    cache->parent = getpid();
+    apr_pool_cleanup_register(pconf, cache, carry_out, apr_pool_cleanup_null);
     return OK;
+}
+
+int tls_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
+{
+    int rc = post_config(pconf, ptemp, s);
+
+    /* whatever the new configuration is, the carried entries go now */
+    restore_carried(cache_get(s), ptemp);
+    return rc;
 }
 
 void tls_cache_child_init(apr_pool_t *pchild, server_rec *s)
@@ -286,18 +462,6 @@ void tls_cache_child_init(apr_pool_t *pchild, server_rec *s)
 }
 
 /* ---- the store, called by rustls during handshakes ---------------------- */
-
-static apr_status_t lock(struct tls_cache_t *cache)
-{
-    return cache->mutex ? apr_global_mutex_lock(cache->mutex) : APR_SUCCESS;
-}
-
-static void unlock(struct tls_cache_t *cache)
-{
-    if (cache->mutex && apr_global_mutex_unlock(cache->mutex) != APR_SUCCESS) {
-        /* nothing sensible to do: the next lock will report */
-    }
-}
 
 static void warn_once(struct tls_cache_t *cache, apr_status_t rv, const char *what)
 {
@@ -325,19 +489,23 @@ static int store_put(void *userdata, const uint8_t *key, size_t key_len, const u
     cache_setup_t *cs = userdata;
     struct tls_cache_t *cache = cs->cache;
     apr_pool_t *p = NULL;
-    unsigned char *id;
+    unsigned char *id, *data;
     unsigned int id_len;
+    apr_time_t expiry;
     apr_status_t rv;
 
     if (!cache->instance || key_len > SESSION_KEY_MAX || value_len > SESSION_VALUE_MAX) return -1;
     rv = apr_pool_create(&p, NULL);
     if (rv != APR_SUCCESS) return -1;
     id = make_id(p, cs, key, key_len, &id_len);
+    expiry = apr_time_now() + apr_time_from_sec(TLS_CACHE_SESSION_SECS);
+    data = apr_palloc(p, VALUE_HEADER_LEN + value_len);
+    value_header_put(data, expiry);
+    memcpy(data + VALUE_HEADER_LEN, value, value_len);
     rv = lock(cache);
     if (rv == APR_SUCCESS) {
-        rv = cache->provider->store(cache->instance, cache->s, id, id_len,
-                                    apr_time_now() + apr_time_from_sec(TLS_CACHE_SESSION_SECS),
-                                    (unsigned char *)apr_pmemdup(p, value, value_len), (unsigned int)value_len, p);
+        rv = cache->provider->store(cache->instance, cache->s, id, id_len, expiry, data,
+                                    (unsigned int)(VALUE_HEADER_LEN + value_len), p);
         unlock(cache);
     }
     if (rv != APR_SUCCESS) warn_once(cache, rv, "storing a session");
@@ -351,17 +519,20 @@ static int store_get(void *userdata, const uint8_t *key, size_t key_len, int rem
     cache_setup_t *cs = userdata;
     struct tls_cache_t *cache = cs->cache;
     apr_pool_t *p = NULL;
-    unsigned char *id;
+    unsigned char *id, *data;
     unsigned int id_len, len = (unsigned int)(buf_len < SESSION_VALUE_MAX ? buf_len : SESSION_VALUE_MAX);
     apr_status_t rv;
+    int found = 0;
 
     if (!cache->instance || key_len > SESSION_KEY_MAX) return -1;
     rv = apr_pool_create(&p, NULL);
     if (rv != APR_SUCCESS) return -1;
     id = make_id(p, cs, key, key_len, &id_len);
+    len += VALUE_HEADER_LEN;
+    data = apr_palloc(p, len);
     rv = lock(cache);
     if (rv == APR_SUCCESS) {
-        rv = cache->provider->retrieve(cache->instance, cache->s, id, id_len, buf, &len, p);
+        rv = cache->provider->retrieve(cache->instance, cache->s, id, id_len, data, &len, p);
         if (rv == APR_SUCCESS && remove) {
             /* single use: a failed removal means the session must not be used */
             rv = cache->provider->remove(cache->instance, cache->s, id, id_len, p);
@@ -369,10 +540,15 @@ static int store_get(void *userdata, const uint8_t *key, size_t key_len, int rem
         unlock(cache);
     }
     if (rv != APR_SUCCESS && !APR_STATUS_IS_NOTFOUND(rv)) warn_once(cache, rv, "looking up a session");
+    /* not ours, or past its expiry (a provider may keep entries a little longer) */
+    if (rv == APR_SUCCESS && value_header_expiry(data, len) > apr_time_now()) {
+        len -= VALUE_HEADER_LEN;
+        memcpy(buf, data + VALUE_HEADER_LEN, len);
+        *out_len = len;
+        found = 1;
+    }
     apr_pool_destroy(p);
-    if (rv != APR_SUCCESS) return -1;
-    *out_len = len;
-    return 0;
+    return found ? 0 : -1;
 }
 
 rtls_result tls_cache_setup_builder(apr_pool_t *pconf, server_rec *s, rtls_server_config_builder *b,

@@ -564,22 +564,28 @@ class TestCacheAcrossChildren:
     def graceful_sessions(self, env):
         made = {mode: visit(env, env.tls_port, MODES[mode], f"cache-before-graceful-{mode}") for mode in CACHE_MODES}
         pids_before = worker_pids(env)
+        mark = env.log_mark()
         graceful_restart(env, pids_before)
-        return made, pids_before
+        return made, pids_before, mark
 
     @pytest.mark.parametrize("mode", CACHE_MODES)
-    def test_12_after_graceful_shmcb_starts_empty(self, env, graceful_sessions, mode):
-        # Known limit (docs/sessions.md): shmcb is made anew with each configuration generation,
-        # as mod_ssl's is, so a cached session from before a graceful restart gets a full
-        # handshake (without error); the sessions made after it resume across children again.
-        # Tickets and the redis cache do survive restarts (tested above and below).
-        made, pids_before = graceful_sessions
+    def test_12_resume_after_graceful(self, env, graceful_sessions, mode):
+        # shmcb is made anew with each configuration generation; the parent carries the entries
+        # of the old one over into the new one (MTLS0408), so a session cached before a graceful
+        # restart resumes on a child of the new generation, and the reconnects after it do too
+        made, pids_before, _ = graceful_sessions
         m = MODES[mode]
         visits = reconnects(env, env.tls_port, m, f"cache-after-graceful-{mode}", resume=made[mode])
+        assert visits[0].reused, "a session cached before the graceful restart did not resume after it"
         log = read_sessions_log(env, [v.tag for v in visits])
         assert log[visits[0].tag][0] not in pids_before, "served by a child of the old generation"
-        assert not visits[0].reused, "shmcb kept a session across the restart: update docs/sessions.md"
         check_reconnects(env, m, visits)
+
+    def test_12_graceful_carry_logged(self, env, graceful_sessions):
+        lines = env.log_lines(graceful_sessions[2], "MTLS0408")
+        assert lines, "no MTLS0408 line about the carried sessions"
+        carried = [int(n) for n in re.findall(r"(\d+) session\(s\) carried over", lines[-1])]
+        assert carried and carried[0] >= len(CACHE_MODES), lines[-1]
 
 
 class TestDbmCache:
@@ -609,6 +615,17 @@ class TestDbmCache:
         assert (st.get("TLSSessionCache"), st.get("TLSSessionTickets"), st.get("CacheType")) == (
             f"dbm:{env.run_dir}/tls-sessions-dbm", "off", "DBM"), st
         assert int(st.get("CacheCurrentEntries", 0)) > 0, st
+
+    @pytest.mark.parametrize("mode", CACHE_MODES)
+    def test_12_resume_after_graceful(self, env, mode):
+        # dbm, too, is made anew per generation and carried over by the parent
+        m = MODES[mode]
+        made = visit(env, env.tls_port, m, f"dbm-before-graceful-{mode}")
+        pids_before = worker_pids(env)
+        graceful_restart(env, pids_before)
+        v = visit(env, env.tls_port, m, f"dbm-after-graceful-{mode}", made)
+        assert read_sessions_log(env, [v.tag])[v.tag][0] not in pids_before
+        assert (v.status, v.reused, v.x_resumed) == (200, True, "Resumed")
 
 
 class TestNoCache:
