@@ -61,9 +61,36 @@ typedef struct tls_filter_ctx_t {
     unsigned char hdr[5];         /* that record header */
     apr_bucket_brigade *out_tls;  /* encrypted, not yet passed down */
     apr_off_t out_tls_len;
-    char *out_buf;                /* plaintext collected for one record */
+    char *out_buf;                /* plaintext collected for one record, during one output call */
     apr_size_t out_buf_len;
+    char *own_buf;                /* this connection's record buffer, made only when the thread's is taken */
 } tls_filter_ctx_t;
+
+/* The record buffer of the output filter. What it collects is encrypted
+ * before each output call returns, so it is needed only during a call:
+ * one per thread serves all connections, and an idle connection holds
+ * none (memory per idle connection). Nested use on one thread (not seen
+ * in httpd) gets a connection's own buffer. */
+static __thread char thread_out_buf[TLS_RECORD_PLAIN];
+static __thread int thread_out_buf_taken;
+
+static void out_buf_take(tls_filter_ctx_t *fctx)
+{
+    if (!thread_out_buf_taken) {
+        thread_out_buf_taken = 1;
+        fctx->out_buf = thread_out_buf;
+        return;
+    }
+    if (!fctx->own_buf) fctx->own_buf = apr_palloc(fctx->c->pool, TLS_RECORD_PLAIN);
+    fctx->out_buf = fctx->own_buf;
+}
+
+static void out_buf_give_back(tls_filter_ctx_t *fctx)
+{
+    if (fctx->out_buf == thread_out_buf) thread_out_buf_taken = 0;
+    fctx->out_buf = NULL;
+    fctx->out_buf_len = 0;
+}
 
 static void log_peer_failure(tls_filter_ctx_t *fctx, const char *what, rtls_result rr)
 {
@@ -552,10 +579,7 @@ static apr_status_t write_data(tls_filter_ctx_t *fctx, const char *data, apr_siz
         }
         else {
             apr_size_t room;
-            if (!fctx->out_buf) {
-                /* only connections that write in small pieces need it */
-                fctx->out_buf = apr_palloc(fctx->c->pool, TLS_RECORD_PLAIN);
-            }
+            if (!fctx->out_buf) out_buf_take(fctx);
             room = TLS_RECORD_PLAIN - fctx->out_buf_len;
             apr_size_t n = len < room ? len : room;
             memcpy(fctx->out_buf + fctx->out_buf_len, data, n);
@@ -633,6 +657,7 @@ static apr_status_t filter_output(ap_filter_t *f, apr_bucket_brigade *bb)
         }
     }
     if (rv == APR_SUCCESS) rv = encrypt_buffered(fctx);
+    out_buf_give_back(fctx);
     if (rv == APR_SUCCESS && fctx->cc->state != TLS_CONN_ST_DONE) {
         rv = take_tls(fctx);
         if (rv == APR_SUCCESS) rv = pass_tls(fctx, 0);
