@@ -344,6 +344,8 @@ def print_report(results: List[Dict], cg: Optional[List[Dict]], meta: Dict) -> N
                 extra = ""
                 if "memcpy_bytes_per_plaintext_byte" in c:
                     extra = f"   (memcpy moves {c['memcpy_bytes_per_plaintext_byte']:.2f} bytes per plaintext byte)"
+                if "rss_bytes_per_conn" in c:
+                    extra = f" of malloc heap; {c['rss_bytes_per_conn']:,} bytes resident (heap and mapped pages)"
                 print(f"  {c['name']:18} {c['value']:>14,.0f} {c['unit']}{extra}"
                       + (f"  PROBLEM: {'; '.join(c['problems'])}" if c.get("problems") else ""))
             else:

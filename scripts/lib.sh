@@ -3,7 +3,7 @@
 
 # Debian 12 packages the build, the demo and the tests need.
 MODTLS_BUILD_PKGS="make gcc apache2 apache2-dev librust-rustls-dev librust-rustls-pemfile-dev cargo rustc openssl curl"
-MODTLS_TEST_PKGS="python3 python3-pytest python3-cryptography nghttp2-client clang libclang-rt-14-dev libapr1-dev redis-server"
+MODTLS_TEST_PKGS="python3 python3-pytest python3-cryptography nghttp2-client clang libclang-rt-14-dev libapr1-dev redis-server memcached"
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -156,12 +156,14 @@ def idle_heap(driver: str, certs: Dict[str, Dict[str, str]], cpu: Optional[int],
     if cpu is not None:
         cmd = ["taskset", "-c", str(cpu)] + cmd
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
-    m = re.search(r"heap_bytes_per_conn=(-?\d+)", r.stdout)
+    m = re.search(r"heap_bytes_per_conn=(-?\d+) rss_bytes_per_conn=(-?\d+)", r.stdout)
     if r.returncode == 0 and m:
         entry["value"] = int(m.group(1))
+        entry["rss_bytes_per_conn"] = int(m.group(2))
         entry["problems"] = []
     else:
         entry["error"] = (r.stderr or r.stdout).strip()[-300:]
-    log("  heap per idle connection (rtls): " + (f"{entry['value']:,} bytes" if "value" in entry
-                                                 else f"FAILED {entry.get('error')}"))
+    log("  per idle connection (rtls): " + (f"{entry['value']:,} bytes of malloc heap, "
+                                            f"{entry['rss_bytes_per_conn']:,} bytes resident"
+                                            if "value" in entry else f"FAILED {entry.get('error')}"))
     return entry

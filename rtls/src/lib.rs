@@ -8,6 +8,7 @@
 
 #![allow(non_camel_case_types)]
 
+mod alloc;
 mod ffi;
 
 pub mod certkey;
@@ -51,6 +52,7 @@ mod tests {
     #[test]
     fn header_declares_exactly_the_exports() {
         let sources = [
+            include_str!("alloc.rs"),
             include_str!("certkey.rs"),
             include_str!("config.rs"),
             include_str!("connection.rs"),
