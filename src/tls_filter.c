@@ -24,6 +24,7 @@
  * sends rustls' alert, logs at info (the peer's doing) and leaves the
  * connection in TLS_CONN_ST_DONE, where both filters refuse work.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -106,11 +107,20 @@ static void log_peer_failure(tls_filter_ctx_t *fctx, const char *what, rtls_resu
 
 /* ---- TLS bytes out ----------------------------------------------------- */
 
+/* Buffers of TLS records and decrypted data come from malloc and go back
+ * to it when their bucket is consumed. apr_bucket_alloc would take anything
+ * over 128 bytes from the connection's allocator, which keeps freed blocks
+ * for as long as the connection lives: every idle connection would hold
+ * them. */
 static int collect_tls(void *userdata, const uint8_t *buf, size_t len)
 {
     tls_filter_ctx_t *fctx = userdata;
-    apr_bucket *b = apr_bucket_heap_create((const char *)buf, len, NULL, fctx->c->bucket_alloc);
+    char *copy = malloc(len);
+    apr_bucket *b;
 
+    if (!copy) return -1;
+    memcpy(copy, buf, len);
+    b = apr_bucket_heap_create(copy, len, free, fctx->c->bucket_alloc);
     APR_BRIGADE_INSERT_TAIL(fctx->out_tls, b);
     fctx->out_tls_len += (apr_off_t)len;
     return 0;
@@ -176,15 +186,17 @@ static apr_status_t conn_abort(tls_filter_ctx_t *fctx)
 static apr_status_t take_plain(tls_filter_ctx_t *fctx, size_t avail)
 {
     while (avail > 0) {
-        char *buf = apr_bucket_alloc(avail, fctx->c->bucket_alloc);
+        char *buf = malloc(avail); /* see collect_tls */
         size_t n = 0;
-        rtls_result rr = rtls_conn_read(fctx->cc->rtls, (uint8_t *)buf, avail, &n);
+        rtls_result rr;
 
+        if (!buf) return APR_ENOMEM;
+        rr = rtls_conn_read(fctx->cc->rtls, (uint8_t *)buf, avail, &n);
         if (rr != RTLS_OK || n == 0) {
-            apr_bucket_free(buf);
+            free(buf);
             return APR_SUCCESS; /* EOF states are seen by fill_plain */
         }
-        APR_BRIGADE_INSERT_TAIL(fctx->in_plain, apr_bucket_heap_create(buf, n, apr_bucket_free, fctx->c->bucket_alloc));
+        APR_BRIGADE_INSERT_TAIL(fctx->in_plain, apr_bucket_heap_create(buf, n, free, fctx->c->bucket_alloc));
         avail -= n;
     }
     return APR_SUCCESS;
