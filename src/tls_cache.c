@@ -237,6 +237,46 @@ static apr_time_t value_header_expiry(const unsigned char *p, apr_size_t len)
     return (apr_time_t)e;
 }
 
+/* Scratch pool of the store callbacks: one per thread, cleared after each
+ * call, destroyed when its thread ends (made in child_init's key). A pool
+ * per call came from the global allocator, whose mutex every handshake
+ * thread of a child contends for. Without the key (not a child), a pool
+ * per call. */
+static apr_threadkey_t *call_pool_key;
+
+static void call_pool_key_destroy(void *data)
+{
+    apr_pool_destroy(data);
+}
+
+static apr_pool_t *call_pool_get(void)
+{
+    apr_allocator_t *allocator = NULL;
+    apr_pool_t *p = NULL;
+
+    if (call_pool_key && apr_threadkey_private_get((void **)&p, call_pool_key) == APR_SUCCESS && p) return p;
+    if (apr_allocator_create(&allocator) != APR_SUCCESS) return NULL;
+    if (apr_pool_create_unmanaged_ex(&p, NULL, allocator) != APR_SUCCESS) {
+        apr_allocator_destroy(allocator);
+        return NULL;
+    }
+    apr_allocator_owner_set(allocator, p);
+    if (call_pool_key && apr_threadkey_private_set(p, call_pool_key) != APR_SUCCESS) {
+        /* cannot keep it: released after the call */
+    }
+    return p;
+}
+
+static void call_pool_release(apr_pool_t *p)
+{
+    apr_pool_t *kept = NULL;
+
+    if (call_pool_key && apr_threadkey_private_get((void **)&kept, call_pool_key) == APR_SUCCESS && kept == p)
+        apr_pool_clear(p);
+    else
+        apr_pool_destroy(p);
+}
+
 /* ---- startup ------------------------------------------------------------ */
 
 void tls_cache_pre_config(apr_pool_t *pconf)
@@ -452,6 +492,10 @@ void tls_cache_child_init(apr_pool_t *pchild, server_rec *s)
     struct tls_cache_t *cache = cache_get(s);
     apr_status_t rv;
 
+    if (cache->instance && !call_pool_key &&
+        apr_threadkey_private_create(&call_pool_key, call_pool_key_destroy, pchild) != APR_SUCCESS) {
+        call_pool_key = NULL; /* a pool per call then */
+    }
     if (!cache->mutex) return;
     rv = apr_global_mutex_child_init(&cache->mutex, apr_global_mutex_lockfile(cache->mutex), pchild);
     if (rv != APR_SUCCESS) {
@@ -495,8 +539,8 @@ static int store_put(void *userdata, const uint8_t *key, size_t key_len, const u
     apr_status_t rv;
 
     if (!cache->instance || key_len > SESSION_KEY_MAX || value_len > SESSION_VALUE_MAX) return -1;
-    rv = apr_pool_create(&p, NULL);
-    if (rv != APR_SUCCESS) return -1;
+    p = call_pool_get();
+    if (!p) return -1;
     id = make_id(p, cs, key, key_len, &id_len);
     expiry = apr_time_now() + apr_time_from_sec(TLS_CACHE_SESSION_SECS);
     data = apr_palloc(p, VALUE_HEADER_LEN + value_len);
@@ -509,7 +553,7 @@ static int store_put(void *userdata, const uint8_t *key, size_t key_len, const u
         unlock(cache);
     }
     if (rv != APR_SUCCESS) warn_once(cache, rv, "storing a session");
-    apr_pool_destroy(p);
+    call_pool_release(p);
     return rv == APR_SUCCESS ? 0 : -1;
 }
 
@@ -525,8 +569,8 @@ static int store_get(void *userdata, const uint8_t *key, size_t key_len, int rem
     int found = 0;
 
     if (!cache->instance || key_len > SESSION_KEY_MAX) return -1;
-    rv = apr_pool_create(&p, NULL);
-    if (rv != APR_SUCCESS) return -1;
+    p = call_pool_get();
+    if (!p) return -1;
     id = make_id(p, cs, key, key_len, &id_len);
     len += VALUE_HEADER_LEN;
     data = apr_palloc(p, len);
@@ -547,7 +591,7 @@ static int store_get(void *userdata, const uint8_t *key, size_t key_len, int rem
         *out_len = len;
         found = 1;
     }
-    apr_pool_destroy(p);
+    call_pool_release(p);
     return found ? 0 : -1;
 }
 
