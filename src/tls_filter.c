@@ -13,10 +13,15 @@
  * rustls' own limits: nothing grows with the size of a request body.
  *
  * Output: data buckets are written into rustls; small buckets are first
- * collected into one record-sized buffer so a brigade of many small pieces
- * does not become many small TLS records. rustls' records are appended to
- * `out_tls` as heap buckets, which is passed down whenever it holds
- * TLS_PASS_BYTES, at FLUSH, at EOC and at the end of every call.
+ * collected into one record-sized buffer (the thread's, during one call) so
+ * a brigade of many small pieces does not become many small TLS records.
+ * rustls' records are appended to `out_tls` as heap buckets, which is
+ * passed down whenever it holds TLS_PASS_BYTES, at FLUSH, at EOC and at the
+ * end of every call.
+ *
+ * Memory: between calls an idle connection holds no buffer of ours; record
+ * and plaintext buffers come from malloc and return to it when consumed
+ * (see collect_tls).
  *
  * Handshake: the input filter runs it. Until the ClientHello is complete
  * nothing is bound; then tls_core picks the virtual host and ALPN, and the
