@@ -421,8 +421,8 @@ def main() -> int:
     ap.add_argument("--list", action="store_true", help="list the scenarios and exit")
     ap.add_argument("--mod-tls", default=os.path.join(REPO, "build", "mod_tls.so"), help="the module to measure")
     ap.add_argument("--out", default=os.path.join(HERE, "out"), help="server roots, certificates, tools, results")
-    ap.add_argument("--port-base", type=int, default=42300,
-                    help="mod_ssl uses PORT..PORT+2, mod_tls PORT+10..PORT+12 (default 42300)")
+    ap.add_argument("--port-base", type=int, default=21300,
+                    help="mod_ssl uses PORT..PORT+2, mod_tls PORT+10..PORT+12 (default 21300; below the ephemeral range)")
     ap.add_argument("--server-cpu", type=int, default=0)
     ap.add_argument("--client-cpu", type=int, default=1)
     ap.add_argument("--keep-running", action="store_true", help="leave both servers running at the end")

@@ -5,7 +5,7 @@
 #
 # Needs: build/mod_tls.so (`make`), Debian's apache2 with mod_ssl and mod_http2, h2load
 # (nghttp2-client), curl, openssl, valgrind, cargo (builds bench/hsload and bench/callgrind
-# offline), /usr/bin/python3. Uses loopback ports 42300-42302 and 42310-42312 and CPUs 0
+# offline), /usr/bin/python3. Uses loopback ports 21300-21302 and 21310-21312 and CPUs 0
 # (servers) and 1 (clients). Everything it makes goes to bench/out/.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)

@@ -31,7 +31,11 @@ MODULES_DIR = "/usr/lib/apache2/modules"
 # the build of this checkout: <repo>/build/mod_tls.so
 DEFAULT_MOD_TLS_SO = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                                   "build", "mod_tls.so")
-DEFAULT_PORT_BASE = 42100
+# Below Linux's ephemeral port range (32768-60999 by default): a client socket of the suite
+# itself (curl, openssl, Python) can get any port in that range as its local port, and while
+# it lingers in TIME_WAIT httpd cannot bind that port ("Address already in use"). Seen once
+# with 42100.
+DEFAULT_PORT_BASE = 21100
 
 # Modules every generated config loads (log_config is built into Debian's apache2).
 BASE_MODULES = ("mpm_event", "authz_core", "mime", "dir", "alias", "cgid", "headers", "rewrite",
