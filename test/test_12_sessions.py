@@ -917,6 +917,38 @@ class TestCrossServer:
         s_resumes(env, env_b.tls_port, MODES["tls12-id"], sess)
 
 
+def check_backend_down(env, stop_backend, tag: str, since: int) -> None:
+    """The session cache's backend (redis, memcached) goes away under the running server, stopped
+    by `stop_backend`: every handshake goes on as a full one (status 200, Initial), the parent
+    stays, each child that served warns once (MTLS0407), no tls error is logged, and it keeps
+    serving. `since`: error-log mark from which no MTLS0407 may be seen before the stop."""
+    m12, m13 = MODES["tls12-id"], MODES["tls13-stateful"]
+    saved12 = visit(env, env.tls_port, m12, f"{tag}-before.12")
+    saved13 = visit(env, env.tls_port, m13, f"{tag}-before.13")
+    parent = parent_pid(env)
+    assert warnings_by_pid(env, since, "MTLS0407") == {}
+    mark = env.log_mark()
+    stop_backend()
+    visits = []
+    for i in range(30):
+        visits.append(visit(env, env.tls_port, m12, f"{tag}.12.{i}", saved12))  # lookup, then store
+        visits.append(visit(env, env.tls_port, m13, f"{tag}.13.{i}", saved13))
+        saved13 = visits[-1]
+    assert [(v.status, v.reused, v.x_resumed) for v in visits] == [(200, False, "Initial")] * len(visits)
+    assert parent_pid(env) == parent
+    log = read_sessions_log(env, [v.tag for v in visits])
+    served_by = {log[v.tag][0] for v in visits}
+    assert len(served_by) >= 2, served_by
+    warned = warnings_by_pid(env, mark, "MTLS0407")
+    assert set(warned) == served_by, (warned, served_by)
+    assert all(n == 1 for n in warned.values()), \
+        f"MTLS0407 per child pid: {warned} (for {len(visits)} connections)\n" + \
+        "\n".join(env.log_lines(mark, "MTLS0407"))
+    assert env.log_errors(mark, "tls") == []
+    # and it keeps serving
+    assert visit(env, env.tls_port, m12, f"{tag}-after").status == 200
+
+
 class TestRedisCache:
     """The cache in redis (tickets off): shared by the children, entries expire, sessions survive a
     graceful restart. Then redis is stopped under the running server: handshakes go on as full
@@ -957,31 +989,7 @@ class TestRedisCache:
         assert (v.status, v.reused, v.x_resumed) == (200, True, "Resumed")
 
     def test_12_redis_stopped(self, env, redis):
-        m12, m13 = MODES["tls12-id"], MODES["tls13-stateful"]
-        saved12 = visit(env, env.tls_port, m12, "down-before.12")
-        saved13 = visit(env, env.tls_port, m13, "down-before.13")
-        parent = parent_pid(env)
-        assert warnings_by_pid(env, 0, "MTLS0407") == {}
-        mark = env.log_mark()
-        redis.stop()
-        visits = []
-        for i in range(30):
-            visits.append(visit(env, env.tls_port, m12, f"down.12.{i}", saved12))  # lookup, then store
-            visits.append(visit(env, env.tls_port, m13, f"down.13.{i}", saved13))
-            saved13 = visits[-1]
-        assert [(v.status, v.reused, v.x_resumed) for v in visits] == [(200, False, "Initial")] * len(visits)
-        assert parent_pid(env) == parent
-        log = read_sessions_log(env, [v.tag for v in visits])
-        served_by = {log[v.tag][0] for v in visits}
-        assert len(served_by) >= 2, served_by
-        warned = warnings_by_pid(env, mark, "MTLS0407")
-        assert set(warned) == served_by, (warned, served_by)
-        assert all(n == 1 for n in warned.values()), \
-            f"MTLS0407 per child pid: {warned} (for {len(visits)} connections)\n" + \
-            "\n".join(env.log_lines(mark, "MTLS0407"))
-        assert env.log_errors(mark, "tls") == []
-        # and it keeps serving
-        assert visit(env, env.tls_port, m12, "down-after").status == 200
+        check_backend_down(env, redis.stop, "down", since=0)
 
 
 # ------------------------------------------------------------------ configuration

@@ -13,8 +13,8 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from test_12_sessions import (CACHE_MODES, HOST, MODES, check_reconnects, free_port, graceful_restart, parent_pid,
-                              read_sessions_log, reconnects, session_server, status, visit, warnings_by_pid,
+from test_12_sessions import (CACHE_MODES, HOST, MODES, check_backend_down, check_reconnects, free_port,
+                              graceful_restart, read_sessions_log, reconnects, session_server, status, visit,
                               worker_pids)
 
 MEMCACHED = "/usr/bin/memcached"
@@ -186,32 +186,8 @@ class TestMemcacheCache:
         check_reconnects(env, m, visits)
 
     def test_13_memcached_stopped(self, env, memcached):
-        # last in the class: memcached stays down
-        m12, m13 = MODES["tls12-id"], MODES["tls13-stateful"]
-        saved12 = visit(env, env.tls_port, m12, "memc-down-before.12")
-        saved13 = visit(env, env.tls_port, m13, "memc-down-before.13")
-        parent = parent_pid(env)
-        assert warnings_by_pid(env, self.start_mark, "MTLS0407") == {}
-        mark = env.log_mark()
-        memcached.stop()
-        visits = []
-        for i in range(30):
-            visits.append(visit(env, env.tls_port, m12, f"memc-down.12.{i}", saved12))  # lookup, then store
-            visits.append(visit(env, env.tls_port, m13, f"memc-down.13.{i}", saved13))
-            saved13 = visits[-1]
-        assert [(v.status, v.reused, v.x_resumed) for v in visits] == [(200, False, "Initial")] * len(visits)
-        assert parent_pid(env) == parent
-        log = read_sessions_log(env, [v.tag for v in visits])
-        served_by = {log[v.tag][0] for v in visits}
-        assert len(served_by) >= 2, served_by
-        warned = warnings_by_pid(env, mark, "MTLS0407")
-        assert set(warned) == served_by, (warned, served_by)
-        assert all(n == 1 for n in warned.values()), \
-            f"MTLS0407 per child pid: {warned} (for {len(visits)} connections)\n" + \
-            "\n".join(env.log_lines(mark, "MTLS0407"))
-        assert env.log_errors(mark, "tls") == []
-        # and it keeps serving
-        assert visit(env, env.tls_port, m12, "memc-down-after").status == 200
+        # last but one in the class: memcached stays down until test_13_memcached_back
+        check_backend_down(env, memcached.stop, "memc-down", since=self.start_mark)
 
     def test_13_memcached_back(self, env, memcached):
         # after test_13_memcached_stopped: memcached comes back on its port. apr_memcache (below
