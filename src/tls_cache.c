@@ -216,7 +216,6 @@ static void unlock(struct tls_cache_t *cache)
     }
 }
 
-
 static void value_header_put(unsigned char *p, apr_time_t expiry)
 {
     apr_uint64_t e = (apr_uint64_t)expiry;
@@ -384,13 +383,8 @@ static void restore_carried(struct tls_cache_t *cache, apr_pool_t *ptemp)
 
     apr_pool_userdata_get((void **)&carry, CARRY_KEY, cache->s->process->pool);
     if (!carry) return;
-    if (!cache->instance) {
-        apr_pool_userdata_set(NULL, CARRY_KEY, apr_pool_cleanup_null, cache->s->process->pool);
-        apr_pool_destroy(carry->pool);
-        return;
-    }
     apr_pool_userdata_set(NULL, CARRY_KEY, apr_pool_cleanup_null, cache->s->process->pool);
-    for (i = 0; i < carry->entries->nelts; i++) {
+    for (i = 0; cache->instance && i < carry->entries->nelts; i++) {
         carry_entry_t *e = &APR_ARRAY_IDX(carry->entries, i, carry_entry_t);
         apr_time_t expiry = value_header_expiry(e->data, e->data_len);
 
@@ -406,7 +400,7 @@ static void restore_carried(struct tls_cache_t *cache, apr_pool_t *ptemp)
             failed++;
         unlock(cache);
     }
-    if (carry->entries->nelts || carry->dropped)
+    if (cache->instance && (carry->entries->nelts || carry->dropped))
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, cache->s,
                      TLS_LOGNO(0408) "TLS session cache %s: %d session(s) carried over the restart, %d expired, "
                                      "%d not stored, %d left out",
