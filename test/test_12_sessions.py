@@ -407,6 +407,16 @@ class Redis:
             self.proc.wait(5)
 
 
+def check_resumes_after_graceful(env, mode: Mode, tag: str) -> None:
+    """A session made before a graceful restart resumes on a child of the new generation."""
+    made = visit(env, env.tls_port, mode, f"{tag}-before-graceful")
+    pids_before = worker_pids(env)
+    graceful_restart(env, pids_before)
+    v = visit(env, env.tls_port, mode, f"{tag}-after-graceful", made)
+    assert read_sessions_log(env, [v.tag])[v.tag][0] not in pids_before
+    assert (v.status, v.reused, v.x_resumed) == (200, True, "Resumed")
+
+
 def write_key_file(env, name: str, data: bytes, mode: int = 0o600) -> str:
     """A ticket key file below SERVER_ROOT/keys; returns its absolute path."""
     d = os.path.join(env.server_root, "keys")
@@ -625,13 +635,7 @@ class TestDbmCache:
     @pytest.mark.parametrize("mode", CACHE_MODES)
     def test_12_resume_after_graceful(self, env, mode):
         # dbm, too, is made anew per generation and carried over by the parent
-        m = MODES[mode]
-        made = visit(env, env.tls_port, m, f"dbm-before-graceful-{mode}")
-        pids_before = worker_pids(env)
-        graceful_restart(env, pids_before)
-        v = visit(env, env.tls_port, m, f"dbm-after-graceful-{mode}", made)
-        assert read_sessions_log(env, [v.tag])[v.tag][0] not in pids_before
-        assert (v.status, v.reused, v.x_resumed) == (200, True, "Resumed")
+        check_resumes_after_graceful(env, MODES[mode], f"dbm-{mode}")
 
 
 class TestNoCache:
@@ -980,13 +984,7 @@ class TestRedisCache:
 
     @pytest.mark.parametrize("mode", CACHE_MODES)
     def test_12_resume_after_graceful(self, env, mode):
-        m = MODES[mode]
-        made = visit(env, env.tls_port, m, f"redis-before-graceful-{mode}")
-        pids_before = worker_pids(env)
-        graceful_restart(env, pids_before)
-        v = visit(env, env.tls_port, m, f"redis-after-graceful-{mode}", made)
-        assert read_sessions_log(env, [v.tag])[v.tag][0] not in pids_before
-        assert (v.status, v.reused, v.x_resumed) == (200, True, "Resumed")
+        check_resumes_after_graceful(env, MODES[mode], f"redis-{mode}")
 
     def test_12_redis_stopped(self, env, redis):
         check_backend_down(env, redis.stop, "down", since=0)
