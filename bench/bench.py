@@ -278,6 +278,21 @@ def summarize(result: Dict) -> Dict:
     return result
 
 
+def above_plain(results: List[Dict]) -> None:
+    """For each handshake scenario, what a connection costs beyond a plain HTTP one on the same
+    server (medians; stored as `above_plain` in the scenario): the TLS module's work, and the
+    kernel's for the extra round trip, without the fixed cost both servers pay."""
+    plain = next((r for r in results if r["name"] == "conn-plain"), None)
+    if not plain:
+        return
+    base = {i: plain["summary"][i]["median"] for i in IMPLS}
+    for r in results:
+        if not r["name"].startswith("hs-") or r["ratio"] is None or None in base.values():
+            continue
+        extra = {i: r["summary"][i]["median"] - base[i] for i in IMPLS}
+        r["above_plain"] = dict(extra, ratio=extra["mod_tls"] / extra["mod_ssl"] if extra["mod_ssl"] > 0 else None)
+
+
 # ---- report --------------------------------------------------------------------------------
 
 def fmt(v: Optional[float], width: int = 9) -> str:
@@ -317,6 +332,15 @@ def print_report(results: List[Dict], cg: Optional[List[Dict]], meta: Dict) -> N
             status = "FAILED: " + "; ".join(r.get("failure", []))[:160]
         print(f"{r['name']:26} {r['unit']:17} {fmt(s['mod_ssl']['median'])} {_spread(s['mod_ssl']['spread']):5} "
               f"{fmt(s['mod_tls']['median'])} {_spread(s['mod_tls']['spread']):5} {ratio:>5} {target:>6}  {status}")
+    extra = [r for r in results if r.get("above_plain")]
+    if extra:
+        print()
+        print("handshakes above a plain HTTP connection (conn-plain) of the same server: the medians minus the")
+        print("plain connection's, i.e. the TLS work and the extra round trip without the cost both pay anyway")
+        for r in extra:
+            a = r["above_plain"]
+            ratio = f"{a['ratio']:.2f}" if a["ratio"] is not None else "-"
+            print(f"{r['name']:26} {r['unit']:17} {fmt(a['mod_ssl'])} {'':5} {fmt(a['mod_tls'])} {'':5} {ratio:>5}")
     print()
     print("throughput (wall clock, client-bound on 2 CPUs: a rate, not a capacity); server CPU busy with our")
     print("server / with anything else (other processes, interrupts) during the runs")
@@ -515,6 +539,7 @@ def main() -> int:
         if not a.keep_running:
             for inst in insts.values():
                 inst.stop()
+    above_plain(results)
     meta["loadavg_end"] = procs.loadavg()
     meta["duration_s"] = round(time.time() - T0, 1)
     report = {"meta": meta, "scenarios": results, "callgrind": cg}

@@ -3,7 +3,8 @@ instance, returning how much work the server did (`units`), checked against what
 logged or the client saw.
 
 - HandshakeLoad: bench/hsload (a rustls client): one connection, one
-  handshake, one request, for a number of seconds. Full handshakes unless asked to resume.
+  handshake, one request, for a number of seconds. Full handshakes unless asked to resume;
+  with tls "plain", the same connections without TLS on the plain HTTP port.
 - KeepAliveLoad: h2load, 1 KiB responses over a few keep-alive connections (HTTP/1.1 or h2).
 - BulkLoad: curl processes, each downloading the large file over its own connection.
 - Idle connections (memory) are held by bench/idle_client.py, driven from bench.py.
@@ -60,11 +61,18 @@ class Env:
 
 def check_log(lines: List[List[str]], tls: str, suite: str, resumed: Optional[bool]) -> Tuple[List[str], List[str]]:
     """Check access log lines (LOG_FORMAT fields) of one run: protocol, suite family, one request
-    per connection, full or resumed handshakes. Returns (problems, notes)."""
+    per connection, full or resumed handshakes. Returns (problems, notes). tls "plain": no TLS
+    at all (the TLS fields are "-")."""
     problems, notes = [], []
-    want_proto = "TLSv1.3" if tls == "13" else "TLSv1.2"
+    if tls == "plain":
+        tls_lines = [l for l in lines if l[1] != "-"]
+        if tls_lines:
+            problems.append(f"{len(tls_lines)} requests over TLS ({tls_lines[0][1]}), expected plain HTTP")
+        suite, resumed = "-", None
+    want_proto = {"13": "TLSv1.3", "12": "TLSv1.2", "plain": "-"}[tls]
     bad_proto = [l for l in lines if l[1] != want_proto]
-    bad_suite = [l for l in lines if suite_family(l[2]) != suite]
+    bad_suite = [l for l in lines if l[2] != suite] if suite == "-" else \
+        [l for l in lines if suite_family(l[2]) != suite]
     not_first = [l for l in lines if l[0] != "0"]
     not_ok = [l for l in lines if l[4] != "200"]
     if bad_proto:
@@ -98,6 +106,8 @@ class HandshakeLoad:
         self.cert, self.tls, self.suite, self.resume, self.threads = cert, tls, suite, resume, threads
 
     def describe(self) -> str:
+        if self.tls == "plain":
+            return f"hsload --tls plain --threads {self.threads} (the plain HTTP port)"
         return (f"hsload --tls {self.tls} --suite {self.suite} --resume {self.resume} "
                 f"--threads {self.threads} (port: {self.cert} certificate)")
 

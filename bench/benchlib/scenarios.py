@@ -55,6 +55,13 @@ def all_scenarios() -> List[Scenario]:
             unit="µs CPU/handshake", rate_unit="handshakes/s", target=0.70,
             load=HandshakeLoad("ecdsa", tls, resume=resume), amount=2.0, quick_amount=1.0, warmup_amount=0.5,
             amount_is_seconds=True))
+    s.append(Scenario(
+        name="conn-plain", group="reference",
+        title="plain HTTP connection, one request, no TLS: what httpd and the kernel cost underneath "
+              "every handshake figure (no target)",
+        unit="µs CPU/connection", rate_unit="connections/s", target=None,
+        load=HandshakeLoad("plain", "plain"), amount=2.0, quick_amount=1.0, warmup_amount=0.5,
+        amount_is_seconds=True))
     for h2 in (False, True):
         s.append(Scenario(
             name=f"ka-{'h2' if h2 else 'h1'}-1k", group="keep-alive",

@@ -1,6 +1,6 @@
 //! hsload: the handshake load generator of bench/run.sh.
 //!
-//!   hsload --connect 127.0.0.1:PORT --path /hs/index.html?r=TAG [--tls 13|12]
+//!   hsload --connect 127.0.0.1:PORT --path /hs/index.html?r=TAG [--tls 13|12|plain]
 //!               [--suite aes128gcm|chacha20] [--resume never|tickets|ids]
 //!               [--threads N] [--seconds S]
 //!
@@ -10,6 +10,9 @@
 //! `--resume never` (the default) the client keeps no session, so every handshake is a full
 //! one. A rustls client costs a fraction of what an OpenSSL 3 client (openssl s_time, h2load)
 //! spends per handshake, so the server, not the client, is the busy side.
+//!
+//! `--tls plain`: the same connections and requests without TLS (the port must be plain HTTP):
+//! what httpd and the kernel cost per connection, underneath every handshake figure.
 //!
 //! Prints one line: `connections=N failed=F seconds=S` and, if any failed, `first_error=...`.
 
@@ -58,9 +61,25 @@ fn one_connection(cfg: &Arc<ClientConfig>, addr: &SocketAddr, request: &[u8]) ->
     Ok(())
 }
 
+fn one_plain_connection(addr: &SocketAddr, request: &[u8]) -> Result<(), String> {
+    let mut sock = TcpStream::connect_timeout(addr, Duration::from_secs(10)).map_err(|e| format!("connect: {}", e))?;
+    sock.set_nodelay(true).map_err(|e| format!("nodelay: {}", e))?;
+    sock.set_read_timeout(Some(Duration::from_secs(30)))
+        .map_err(|e| format!("timeout: {}", e))?;
+    sock.write_all(request).map_err(|e| format!("request: {}", e))?;
+    let mut response = Vec::with_capacity(1024);
+    sock.read_to_end(&mut response)
+        .map_err(|e| format!("reading the response: {}", e))?;
+    if !response.starts_with(b"HTTP/1.1 200") {
+        let head = String::from_utf8_lossy(&response[..response.len().min(40)]).to_string();
+        return Err(format!("unexpected response: {:?}", head));
+    }
+    Ok(())
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: hsload --connect ADDR:PORT --path PATH [--tls 13|12] [--suite S] \
+    let usage = "usage: hsload --connect ADDR:PORT --path PATH [--tls 13|12|plain] [--suite S] \
                  [--resume never|tickets|ids] [--threads N] [--seconds S]";
     let (mut connect, mut path, mut tls, mut suite, mut resume) = (
         String::new(),
@@ -69,13 +88,14 @@ fn main() {
         "aes128gcm".to_string(),
         Resume::Never,
     );
-    let (mut threads, mut seconds) = (2usize, 3.0f64);
+    let (mut threads, mut seconds, mut plain) = (2usize, 3.0f64, false);
     let mut i = 0;
     while i + 1 < args.len() {
         let v = &args[i + 1];
         match args[i].as_str() {
             "--connect" => connect = v.clone(),
             "--path" => path = v.clone(),
+            "--tls" if v == "plain" => plain = true,
             "--tls" => tls = v.parse().unwrap_or_else(|_| die(usage)),
             "--suite" => suite = v.clone(),
             "--resume" => resume = Resume::parse(v).unwrap_or_else(|| die(usage)),
@@ -89,6 +109,7 @@ fn main() {
         die(usage);
     }
     let addr: SocketAddr = connect.parse().unwrap_or_else(|_| die("--connect wants ADDR:PORT"));
+    // a configuration in plain mode too (unused): the same checks of the arguments
     let cfg = client_config(tls, &suite, resume).unwrap_or_else(|e| die(&e));
     let request = format!("GET {} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", path).into_bytes();
 
@@ -103,7 +124,12 @@ fn main() {
             let (ok, failed, first_error) = (Arc::clone(&ok), Arc::clone(&failed), Arc::clone(&first_error));
             thread::spawn(move || {
                 while Instant::now() < deadline {
-                    match one_connection(&cfg, &addr, &request) {
+                    let done = if plain {
+                        one_plain_connection(&addr, &request)
+                    } else {
+                        one_connection(&cfg, &addr, &request)
+                    };
+                    match done {
                         Ok(()) => {
                             ok.fetch_add(1, Ordering::Relaxed);
                         }
