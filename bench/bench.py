@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import statistics
@@ -250,6 +251,17 @@ def run_memory(sc_total: Scenario, sc_tls: Scenario, insts: Dict[str, Instance],
     return summarize(res_total), summarize(res_tls)
 
 
+def ratio_interval(ssl: List[float], tls: List[float], rounds: int = 2000) -> Optional[List[float]]:
+    """90 % bootstrap interval of the ratio of medians (each server's samples resampled on their
+    own; a fixed seed, so the same samples give the same interval). None with < 3 samples."""
+    if len(ssl) < 3 or len(tls) < 3:
+        return None
+    rng = random.Random(1)
+    ratios = sorted(statistics.median(rng.choices(tls, k=len(tls))) / statistics.median(rng.choices(ssl, k=len(ssl)))
+                    for _ in range(rounds))
+    return [ratios[int(0.05 * rounds)], ratios[int(0.95 * rounds) - 1]]
+
+
 def summarize(result: Dict) -> Dict:
     med = {}
     for impl in IMPLS:
@@ -265,6 +277,8 @@ def summarize(result: Dict) -> Dict:
     result["summary"] = med
     a, b = med["mod_ssl"]["median"], med["mod_tls"]["median"]
     result["ratio"] = b / a if a and b is not None else None
+    valid = {i: [s["value"] for s in result["samples"][i] if s.get("valid")] for i in IMPLS}
+    result["ratio_interval"] = ratio_interval(valid["mod_ssl"], valid["mod_tls"]) if result["ratio"] else None
     if "mod_tls" in result["unavailable"]:
         result["status"] = "n/a"
     elif result["ratio"] is None:
@@ -275,6 +289,9 @@ def summarize(result: Dict) -> Dict:
         result["status"] = "info"
     else:
         result["status"] = "pass" if result["ratio"] <= result["target"] else "fail"
+        ci = result["ratio_interval"]
+        if ci and ci[0] <= result["target"] <= ci[1]:
+            result["status"] += " (within noise)"
     return result
 
 
@@ -318,7 +335,7 @@ def print_report(results: List[Dict], cg: Optional[List[Dict]], meta: Dict) -> N
     print(f"mod_tls / mod_ssl  ({meta['mode']}: {runs} each, alternating; medians, ± half the range; "
           f"server CPU {meta['server_cpu']}, clients CPU {meta['client_cpu']}; lower is better)")
     head = (f"{'scenario':26} {'unit':17} {'mod_ssl':>9} {'':5} {'mod_tls':>9} {'':5} {'ratio':>5} "
-            f"{'target':>6}  result")
+            f"{'90% interval':>12} {'target':>6}  result")
     print(head)
     print("-" * len(head))
     for r in results:
@@ -330,8 +347,11 @@ def print_report(results: List[Dict], cg: Optional[List[Dict]], meta: Dict) -> N
             status = "n/a: " + r["unavailable"]["mod_tls"].split(":", 1)[-1].strip()
         elif status == "FAILED":
             status = "FAILED: " + "; ".join(r.get("failure", []))[:160]
+        ci = r.get("ratio_interval")
+        interval = f"{ci[0]:.2f}-{ci[1]:.2f}" if ci else "-"
         print(f"{r['name']:26} {r['unit']:17} {fmt(s['mod_ssl']['median'])} {_spread(s['mod_ssl']['spread']):5} "
-              f"{fmt(s['mod_tls']['median'])} {_spread(s['mod_tls']['spread']):5} {ratio:>5} {target:>6}  {status}")
+              f"{fmt(s['mod_tls']['median'])} {_spread(s['mod_tls']['spread']):5} {ratio:>5} {interval:>12} "
+              f"{target:>6}  {status}")
     extra = [r for r in results if r.get("above_plain")]
     if extra:
         print()
@@ -548,7 +568,7 @@ def main() -> int:
         with open(path, "w") as f:
             json.dump(report, f, indent=1, default=str)
     log(f"JSON: {a.json or os.path.join(out, 'last.json')}; took {meta['duration_s']}s")
-    bad = [r for r in results if r["status"] in ("fail", "FAILED")]
+    bad = [r for r in results if r["status"].split()[0] in ("fail", "FAILED")]
     return 1 if a.strict and bad else 0
 
 
