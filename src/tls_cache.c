@@ -52,12 +52,13 @@ struct tls_cache_t {
     int none;                        /* TLSSessionCache none */
     const char *spec;                /* as given, for messages */
     const ap_socache_provider_t *provider;
-    ap_socache_instance_t *instance;
+    ap_socache_instance_t *instance; /* set once initialized (post_config); NULL: no shared cache */
     apr_global_mutex_t *mutex;       /* for providers not safe across threads/processes */
     int tickets;                     /* TLSSessionTickets, default on */
     const char *ticket_key_file;
     const unsigned char *secret;     /* ticket secret: key file or random, parent-made */
     apr_size_t secret_len;
+    int in_use;                      /* there are TLS ports (post_config) */
     server_rec *s;                   /* main server, for logging */
     pid_t parent;                    /* the process that made the instance */
 };
@@ -411,15 +412,21 @@ static void restore_carried(struct tls_cache_t *cache, apr_pool_t *ptemp)
 static int post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
 {
     struct tls_cache_t *cache = cache_get(s);
+    /* made by TLSSessionCache, not initialized yet: everything else uses
+     * cache->instance (store, status, restore, child_init), so it is set
+     * only once init succeeded; on every other way out there is none */
+    ap_socache_instance_t *inst = cache->instance;
     struct ap_socache_hints hints;
     apr_status_t rv;
 
+    cache->instance = NULL;
     cache->s = s;
     if (cache->tickets == TLS_UNSET) cache->tickets = TLS_FLAG_ON;
     /* Nothing to resume without TLS ports, nor when httpd only dumps its config. */
     if (tls_conf_server_get(s)->global->engines->nelts == 0 ||
         ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_DUMP)
         return OK;
+    cache->in_use = 1;
     if (cache->tickets == TLS_FLAG_ON && !cache->secret) {
         rv = random_secret(s, &cache->secret, &cache->secret_len);
         if (rv != APR_SUCCESS) {
@@ -440,13 +447,13 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
         }
         cache->spec = apr_psprintf(pconf, "shmcb:%s(%d)",
                                    ap_runtime_dir_relative(pconf, "mod_tls-sessions"), TLS_CACHE_DEFAULT_SIZE);
-        err = cache->provider->create(&cache->instance, strchr(cache->spec, ':') + 1, ptemp, pconf);
+        err = cache->provider->create(&inst, strchr(cache->spec, ':') + 1, ptemp, pconf);
         if (err) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, TLS_LOGNO(0403) "TLSSessionCache %s: %s", cache->spec, err);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
-    if (!cache->instance) return OK;
+    if (!inst) return OK;
     if (cache->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
         rv = ap_global_mutex_create(&cache->mutex, NULL, CACHE_MUTEX_TYPE, NULL, s, pconf, 0);
         if (rv != APR_SUCCESS) {
@@ -459,12 +466,13 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     hints.avg_id_len = SETUP_PREFIX_LEN + 32;
     hints.avg_obj_size = 200;
     hints.expiry_interval = apr_time_from_sec(30);
-    rv = cache->provider->init(cache->instance, CACHE_NAME, &hints, s, pconf);
+    rv = cache->provider->init(inst, CACHE_NAME, &hints, s, pconf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s,
                      TLS_LOGNO(0405) "cannot initialize the TLS session cache '%s'", cache->spec);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    cache->instance = inst;
     apr_pool_cleanup_register(pconf, cache, cache_destroy, apr_pool_cleanup_null);
     /* registered after cache_destroy (and the mutex), so it runs before them */
     cache->parent = getpid();
@@ -624,19 +632,26 @@ rtls_result tls_cache_setup_builder(apr_pool_t *pconf, server_rec *s, rtls_serve
 
 /* ---- server-status ------------------------------------------------------ */
 
+/* What server-status says the cache is. */
+static const char *cache_state(const struct tls_cache_t *cache)
+{
+    if (cache->instance) return cache->spec;
+    if (cache->none) return "none";
+    if (!cache->in_use) return "not in use (no TLSEngine)";
+    return "per process";
+}
+
 int tls_cache_status(request_rec *r, int flags)
 {
     struct tls_cache_t *cache = cache_get(r->server);
 
     if (flags & AP_STATUS_SHORT) {
-        ap_rprintf(r, "TLSSessionCache: %s\n",
-                   cache->instance ? cache->spec : (cache->none ? "none" : "per process"));
+        ap_rprintf(r, "TLSSessionCache: %s\n", cache_state(cache));
         ap_rprintf(r, "TLSSessionTickets: %s\n", cache->tickets == TLS_FLAG_ON ? "on" : "off");
     }
     else {
         ap_rputs("<hr>\n<h2>mod_tls session cache</h2>\n<p>", r);
-        ap_rprintf(r, "TLSSessionCache: %s<br>\n",
-                   ap_escape_html(r->pool, cache->instance ? cache->spec : (cache->none ? "none" : "per process")));
+        ap_rprintf(r, "TLSSessionCache: %s<br>\n", ap_escape_html(r->pool, cache_state(cache)));
         ap_rprintf(r, "TLSSessionTickets: %s</p>\n", cache->tickets == TLS_FLAG_ON ? "on" : "off");
     }
     if (cache->instance && cache->provider->status) {

@@ -14,6 +14,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -444,14 +445,19 @@ def cert_line(cred) -> str:
     return f"TLSCertificate {cred.cert_file} {cred.key_file}"
 
 
+def session_config(env, *lines, cred=None, tls: bool = True) -> str:
+    """The body of session_server's config; tls=False: the same without the TLS port."""
+    cred = cred or env.certs.get(HOST, "ec256")
+    tls_lines = [f"TLSEngine {env.tls_port}",
+                 env.vhost(HOST, env.tls_port, "TLSOptions +StdEnvVars", RESUMED_HEADER, cert_line(cred))]
+    return "\n".join([MULTI_CHILD, *lines, LOG_LINES, STATUS_LOCATION, *(tls_lines if tls else [])])
+
+
 def session_server(env, *lines, cred=None, modules=("socache_shmcb", "status")):
     """(Re)start env's httpd: CHILDREN children, `lines`, the sessions log, server-status, and on
     env.tls_port one vhost HOST with SSL_SESSION_RESUMED in a header and (StdEnvVars) in CGI
     environments."""
-    cred = cred or env.certs.get(HOST, "ec256")
-    body = "\n".join([MULTI_CHILD, *lines, f"TLSEngine {env.tls_port}", LOG_LINES, STATUS_LOCATION,
-                      env.vhost(HOST, env.tls_port, "TLSOptions +StdEnvVars", RESUMED_HEADER, cert_line(cred))])
-    env.serve(body, listen=[env.tls_port], modules=list(modules))
+    env.serve(session_config(env, *lines, cred=cred), listen=[env.tls_port], modules=list(modules))
 
 
 def sess_file(env, name: str) -> str:
@@ -672,6 +678,86 @@ class TestNoCacheNoTickets:
         m = MODES[mode]
         visits = reconnects(env, env.tls_port, m, f"nothing-{mode}", 10)
         assert [(v.status, v.reused, v.x_resumed) for v in visits] == [(200, False, "Initial")] * 11
+
+
+def crashes(env, mark: int) -> List[str]:
+    return env.log_lines(mark, r"Segmentation fault|exit signal|AH00060|AH00052")
+
+
+class TestCacheNotSetUp:
+    """A TLSSessionCache whose cache was never set up (no TLSEngine, or its initialization failed)
+    is never touched: server-status, and a graceful restart from a configuration with sessions in
+    the cache to one without TLS ports or with a cache that cannot be set up, crashed httpd (a
+    child, or the parent) before."""
+
+    MODULES = ["socache_shmcb", "status"]
+
+    @staticmethod
+    def cache_line(env, path: str = "tls-sessions-nsu") -> str:
+        return f"TLSSessionCache shmcb:{env.run_dir}/{path}(512000)"
+
+    def test_12_status_without_tls_ports(self, env):
+        mark = env.log_mark()
+        env.serve(session_config(env, self.cache_line(env), tls=False), modules=self.MODULES)
+        for path in ("/server-status?auto", "/server-status"):
+            resp, _ = env.http_request(env.http_port, path, tls=False)
+            assert resp.status == 200, resp.text[:500]
+            assert "TLSSessionCache: not in use (no TLSEngine)" in resp.text, resp.text[-2000:]
+        time.sleep(0.2)
+        assert crashes(env, mark) == []
+
+    def test_12_graceful_to_no_tls_ports_and_back(self, env):
+        mode = MODES["tls12-id"]
+        session_server(env, self.cache_line(env), "TLSSessionTickets off", modules=self.MODULES)
+        made = visit(env, env.tls_port, mode, "nsu-before")
+        assert visit(env, env.tls_port, mode, "nsu-before-2", made).reused  # in the cache
+        mark, parent = env.log_mark(), parent_pid(env)
+        env.write_config(session_config(env, self.cache_line(env), "TLSSessionTickets off", tls=False),
+                         modules=self.MODULES)
+        graceful_restart(env, worker_pids(env))
+        resp, _ = env.http_request(env.http_port, "/server-status?auto", tls=False)
+        assert resp.status == 200 and "TLSSessionCache: not in use (no TLSEngine)" in resp.text, resp.text[-2000:]
+        # and back: TLS and the cache work again
+        env.write_config(session_config(env, self.cache_line(env), "TLSSessionTickets off"), listen=[env.tls_port],
+                         modules=self.MODULES)
+        graceful_restart(env, worker_pids(env))
+        assert parent_pid(env) == parent
+        first = visit(env, env.tls_port, mode, "nsu-after")
+        v = visit(env, env.tls_port, mode, "nsu-after-2", first)
+        assert (first.status, v.status, v.reused, v.x_resumed) == (200, 200, True, "Resumed")
+        time.sleep(0.2)
+        assert crashes(env, mark) == []
+
+    def test_12_graceful_to_cache_that_fails(self, env):
+        """The new generation's cache cannot be set up (here: its mutex): httpd says so and exits
+        cleanly; the entries carried from the old cache are dropped, not stored into it."""
+        mode = MODES["tls12-id"]
+        session_server(env, self.cache_line(env), "TLSSessionTickets off", modules=self.MODULES)
+        made = visit(env, env.tls_port, mode, "nsu-fail-before")
+        assert visit(env, env.tls_port, mode, "nsu-fail-before-2", made).reused
+        parent, mark, children = parent_pid(env), env.log_mark(), worker_pids(env)
+        # the cache's mutex file in /proc: the directive accepts the directory, making the lock fails
+        env.write_config(session_config(env, self.cache_line(env), "TLSSessionTickets off",
+                                        "Mutex file:/proc tls-session-cache"),
+                         listen=[env.tls_port], modules=self.MODULES)
+        r = env.apache2("-k", "graceful")
+        assert r.rc == 0, r
+        deadline = time.monotonic() + 15
+        while TlsTestEnv._alive(parent):
+            assert time.monotonic() < deadline, "httpd did not exit on a cache it cannot set up"
+            time.sleep(0.05)
+        # the old generation's children notice that the parent is gone and end: wait for that
+        # (bounded), so that the ports are free for what follows
+        deadline = time.monotonic() + 15
+        while any(TlsTestEnv._alive(int(p)) for p in children) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [int(p) for p in children if TlsTestEnv._alive(int(p))]
+        for p in left:
+            os.kill(p, signal.SIGKILL)
+        assert left == [], f"children {left} outlived their parent by 15 s"
+        assert env.log_lines(mark, r"MTLS0404.*cannot create the mutex"), env.log_since(mark)
+        # the parent ended through httpd's own exit path, not a crash
+        assert env.wait_log(r"AH00020: Configuration Failed", mark), env.log_since(mark)[-3000:]
 
 
 class TestDefaultWithoutShmcb:

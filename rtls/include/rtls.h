@@ -186,8 +186,8 @@ RTLS_MUST_CHECK rtls_result rtls_conn_read_tls(rtls_conn *conn, const uint8_t *b
                                                size_t *out_n);
 /* The peer's TCP stream ended: no more TLS bytes will come. */
 RTLS_MUST_CHECK rtls_result rtls_conn_read_tls_eof(rtls_conn *conn);
-/* Process what was fed: notice the ClientHello while accepting, then drive
- * the handshake and decrypt. *out_plaintext = plaintext bytes readable now,
+/* Process what was fed: notice the ClientHello while accepting (up to 64
+ * records per call), then drive the handshake and decrypt. *out_plaintext = plaintext bytes readable now,
  * *out_tls = TLS bytes waiting to be sent (either may be NULL). On a 1xxx
  * error, rtls_conn_error_text() has the detail and an alert for the peer
  * may wait in rtls_conn_write_tls(). */
@@ -212,10 +212,12 @@ RTLS_MUST_CHECK rtls_result rtls_conn_accept(rtls_conn *conn, const rtls_server_
 RTLS_MUST_CHECK rtls_result rtls_conn_reject(rtls_conn *conn, uint8_t alert_description);
 
 /* Receives TLS bytes to send; copy them (buf is valid during the call only)
- * and return 0, or non-zero on failure. */
+ * and return 0, or non-zero on failure (then it took nothing of buf). It
+ * must not call into the same connection. */
 typedef int (*rtls_write_fn)(void *userdata, const uint8_t *buf, size_t len);
 /* Hand all pending TLS bytes to cb, in order; *out_n = total.
- * Errors: RTLS_IO_CALLBACK_FAILED. */
+ * Errors: RTLS_IO_CALLBACK_FAILED: *out_n = what cb took before it failed;
+ * that is not handed over again, the rest is. */
 RTLS_MUST_CHECK rtls_result rtls_conn_write_tls(rtls_conn *conn, rtls_write_fn cb, void *userdata,
                                                 size_t *out_n);
 
@@ -233,7 +235,8 @@ RTLS_MUST_CHECK rtls_result rtls_conn_send_close_notify(rtls_conn *conn);
 bool rtls_conn_is_handshaking(const rtls_conn *conn);
 /* True when the handshake resumed an earlier session (TLS 1.2 session id or
  * ticket, TLS 1.3 PSK); false for full handshakes and before binding.
- * Known once rtls_conn_accept returned. */
+ * Final once the handshake is complete (TLS 1.2: once rtls_conn_accept
+ * returned; TLS 1.3 after a HelloRetryRequest: with the second ClientHello). */
 bool rtls_conn_session_resumed(const rtls_conn *conn);
 bool rtls_conn_wants_write(const rtls_conn *conn);
 /* After the handshake: RTLS_TLS12/RTLS_TLS13 and the suite's IANA id (0

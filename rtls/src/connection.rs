@@ -39,13 +39,29 @@ pub struct rtls_conn {
     chosen_key: Option<usize>,
     last_error: String,
     poisoned: bool,
-    /// The handshake resumed an earlier session (see `accept`).
+    /// A TLS 1.2 handshake resumed an earlier session (see `accept`); TLS
+    /// 1.3 is asked when needed (`session_resumed`).
     resumed: bool,
 }
 
 /// What every session we issue carries as its resumption data; a TLS 1.3
 /// handshake that hands it back to us was resumed.
 const RESUMPTION_MARK: &[u8] = b"rtls";
+
+/// How many records one `process` call takes while accepting (rustls'
+/// `Acceptor::accept` takes one per call): more than a ClientHello is
+/// split into in practice; the rest waits for the next call.
+const ACCEPT_RECORDS_MAX: usize = 64;
+
+/// `Acceptor::accept` over the records fed so far (up to ACCEPT_RECORDS_MAX).
+fn accept_fed(acc: &mut Acceptor) -> Result<Option<Accepted>, Error> {
+    for _ in 0..ACCEPT_RECORDS_MAX {
+        if let Some(accepted) = acc.accept()? {
+            return Ok(Some(accepted));
+        }
+    }
+    Ok(None)
+}
 
 /// Does a server's first TLS 1.2 flight contain a ChangeCipherSpec record?
 /// Only an abbreviated (resumed) handshake sends one that early; a full
@@ -134,7 +150,7 @@ impl rtls_conn {
         *out_plain = 0;
         *out_tls = self.pending.len();
         match &mut self.phase {
-            Phase::Accepting(acc) => match acc.accept() {
+            Phase::Accepting(acc) => match accept_fed(acc) {
                 Ok(None) => RTLS_OK,
                 Ok(Some(accepted)) => {
                     self.server_name = accepted.client_hello().server_name().map(|s| s.as_bytes().to_vec());
@@ -190,15 +206,24 @@ impl rtls_conn {
                         Ok(_) => {}
                     }
                 }
-                self.resumed = match conn.protocol_version() {
-                    Some(rustls::ProtocolVersion::TLSv1_2) => flight_has_ccs(&flight),
-                    _ => conn.received_resumption_data().is_some(),
-                };
+                // TLS 1.3 is known later: after a HelloRetryRequest, rustls
+                // takes the session from the second ClientHello.
+                self.resumed = conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_2)
+                    && flight_has_ccs(&flight);
                 self.pending.extend_from_slice(&flight);
                 self.phase = Phase::Active(Connection::Server(conn));
                 RTLS_OK
             }
             Err(e) => self.fail_with_alert(&e),
+        }
+    }
+
+    fn session_resumed(&self) -> bool {
+        match &self.phase {
+            Phase::Active(Connection::Server(c)) if c.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3) => {
+                c.received_resumption_data().is_some()
+            }
+            _ => self.resumed,
         }
     }
 
@@ -426,7 +451,13 @@ impl Write for CallbackWriter {
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
         let mut n = 0;
         for b in bufs {
-            n += self.write(b)?;
+            match self.write(b) {
+                Ok(k) => n += k,
+                // what the callback took so far counts as written: rustls
+                // would otherwise hand those records over again
+                Err(_) if n > 0 => return Ok(n),
+                Err(e) => return Err(e),
+            }
         }
         Ok(n)
     }
@@ -438,7 +469,8 @@ impl Write for CallbackWriter {
 
 /// Hand every pending TLS byte to `cb` (called once per TLS record, or
 /// more), in order. `*out_n` gets the total handed over. Errors:
-/// `RTLS_IO_CALLBACK_FAILED` (what the callback took is not repeated).
+/// `RTLS_IO_CALLBACK_FAILED`: `*out_n` is what the callback took before it
+/// failed; that is not handed over again, the rest is.
 #[no_mangle]
 pub extern "C" fn rtls_conn_write_tls(conn: *mut rtls_conn, cb: rtls_write_fn, userdata: *mut c_void, out_n: *mut usize) -> rtls_result {
     with_conn(conn, |c| {
@@ -451,6 +483,8 @@ pub extern "C" fn rtls_conn_write_tls(conn: *mut rtls_conn, cb: rtls_write_fn, u
         if !c.pending.is_empty() {
             let pending = std::mem::take(&mut c.pending);
             if wr.write(&pending).is_err() {
+                c.pending = pending; // not taken: handed over next time
+                unsafe { set_out(out_n, 0) };
                 return RTLS_IO_CALLBACK_FAILED;
             }
             total += pending.len();
@@ -542,7 +576,7 @@ pub extern "C" fn rtls_conn_send_close_notify(conn: *mut rtls_conn) -> rtls_resu
 #[no_mangle]
 pub extern "C" fn rtls_conn_session_resumed(conn: *const rtls_conn) -> bool {
     crate::ffi::guard_value(false, || match unsafe { conn.as_ref() } {
-        Some(c) => c.resumed,
+        Some(c) => c.session_resumed(),
         None => false,
     })
 }

@@ -285,3 +285,72 @@ fn resumption_is_reported() {
     }
     rtls_server_config_free(cfg);
 }
+
+/// A ClientHello split over two records and fed at once: one process call notices it (rustls'
+/// Acceptor takes one record per call; rtls goes on while records are there).
+#[test]
+fn hello_split_over_records_fed_at_once() {
+    let cfg = server_config(&ServerSettings::default());
+    let mut p = new_pair(default_client(&[]), "p256.example.org");
+    let hello = client_output(&mut p.client);
+    assert_eq!(hello[0], 0x16, "one handshake record");
+    let body = &hello[5..];
+    let mut split = Vec::new();
+    for part in [&body[..body.len() / 3], &body[body.len() / 3..body.len() / 2], &body[body.len() / 2..]] {
+        split.extend_from_slice(&[0x16, hello[1], hello[2], (part.len() >> 8) as u8, part.len() as u8]);
+        split.extend_from_slice(part);
+    }
+    let mut n = 0;
+    assert_eq!(rtls_conn_read_tls(p.server, split.as_ptr(), split.len(), &mut n), RTLS_OK);
+    assert_eq!(n, split.len());
+    assert_eq!(rtls_conn_process(p.server, ptr::null_mut(), ptr::null_mut()), RTLS_OK);
+    assert!(rtls_conn_has_hello(p.server), "the hello was not noticed after one process call");
+    assert_eq!(p.accept(cfg, None), RTLS_OK);
+    p.pump().unwrap();
+    assert!(!rtls_conn_is_handshaking(p.server) && !p.client.is_handshaking());
+    rtls_server_config_free(cfg);
+}
+
+struct FailAfter {
+    out: Vec<u8>,
+    calls: usize,
+    ok_calls: usize,
+}
+
+unsafe extern "C" fn fail_after(userdata: *mut std::ffi::c_void, buf: *const u8, len: usize) -> i32 {
+    let st = &mut *(userdata as *mut FailAfter);
+    st.calls += 1;
+    if st.calls > st.ok_calls {
+        return -1;
+    }
+    st.out.extend_from_slice(std::slice::from_raw_parts(buf, len));
+    0
+}
+
+/// A write callback that fails after taking some records: what it took is counted and not
+/// handed over again (a repeated record would break the client's decryption).
+#[test]
+fn failing_write_callback_repeats_nothing() {
+    let cfg = server_config(&ServerSettings::default());
+    let mut p = new_pair(default_client(&[]), "p256.example.org");
+    p.handshake(cfg, None).unwrap();
+    let mut written = Vec::new();
+    for chunk in [&b"first record "[..], b"second record ", b"third record"] {
+        let mut n = 0;
+        assert_eq!(rtls_conn_write(p.server, chunk.as_ptr(), chunk.len(), &mut n), RTLS_OK);
+        assert_eq!(n, chunk.len());
+        written.extend_from_slice(chunk);
+    }
+    let mut st = FailAfter { out: Vec::new(), calls: 0, ok_calls: 1 };
+    let mut n = usize::MAX;
+    let rv = rtls_conn_write_tls(p.server, Some(fail_after), &mut st as *mut FailAfter as *mut std::ffi::c_void, &mut n);
+    assert_eq!(rv, RTLS_IO_CALLBACK_FAILED);
+    assert!(!st.out.is_empty());
+    assert_eq!(n, st.out.len(), "out_n is what the callback took");
+    let mut wire = st.out;
+    wire.extend_from_slice(&server_output(p.server));
+    let mut plain = Vec::new();
+    feed_client_into(&mut p.client, &wire, &mut plain).expect("the client reads every record once");
+    assert_eq!(plain, written);
+    rtls_server_config_free(cfg);
+}

@@ -594,6 +594,10 @@ ScriptAlias /cgi-bin/ "{self.cgi_dir}/"
         """Stop the server of our PidFile (SIGTERM to that pid), wait until it is gone."""
         pid = self.read_pid()
         if pid is None or not self._alive(pid):
+            # a PidFile left by an httpd that ended without removing it (e.g. a restart into a
+            # configuration that failed) would make the next start's wait see a dead server
+            if pid is not None and os.path.exists(self.pid_file):
+                os.unlink(self.pid_file)
             return
         kids = self._children(pid)
         os.kill(pid, signal.SIGTERM)
