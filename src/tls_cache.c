@@ -88,7 +88,9 @@ typedef struct {
 } cache_setup_t;
 
 /* Problems with the cache backend (e.g. redis down) are logged once per
- * process, not per handshake. */
+ * outage and process, not per handshake: set at the first failure, cleared
+ * (with a line saying so) when a store or a lookup that found an entry
+ * worked again. */
 static apr_uint32_t warned;
 
 static struct tls_cache_t *cache_get(server_rec *s)
@@ -514,8 +516,17 @@ static void warn_once(struct tls_cache_t *cache, apr_status_t rv, const char *wh
     if (apr_atomic_cas32(&warned, 1, 0) == 0) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, cache->s,
                      TLS_LOGNO(0407) "TLS session cache '%s': %s failed; handshakes go on without it (logged "
-                                     "once per process)",
+                                     "once per process until it works again)",
                      cache->spec, what);
+    }
+}
+
+/* A cache call worked: if this process had warned, say that it works again. */
+static void note_works(struct tls_cache_t *cache)
+{
+    if (apr_atomic_read32(&warned) && apr_atomic_cas32(&warned, 0, 1) == 1) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, cache->s,
+                     TLS_LOGNO(0409) "TLS session cache '%s' works again", cache->spec);
     }
 }
 
@@ -554,7 +565,10 @@ static int store_put(void *userdata, const uint8_t *key, size_t key_len, const u
                                     (unsigned int)(VALUE_HEADER_LEN + value_len), p);
         unlock(cache);
     }
-    if (rv != APR_SUCCESS) warn_once(cache, rv, "storing a session");
+    if (rv != APR_SUCCESS)
+        warn_once(cache, rv, "storing a session");
+    else
+        note_works(cache);
     call_pool_release(p);
     return rv == APR_SUCCESS ? 0 : -1;
 }
@@ -585,7 +599,10 @@ static int store_get(void *userdata, const uint8_t *key, size_t key_len, int rem
         }
         unlock(cache);
     }
-    if (rv != APR_SUCCESS && !APR_STATUS_IS_NOTFOUND(rv)) warn_once(cache, rv, "looking up a session");
+    if (rv == APR_SUCCESS)
+        note_works(cache); /* not on "not found": apr_memcache says so for a server it marked dead */
+    else if (!APR_STATUS_IS_NOTFOUND(rv))
+        warn_once(cache, rv, "looking up a session");
     /* not ours, or past its expiry (a provider may keep entries a little longer) */
     if (rv == APR_SUCCESS && value_header_expiry(data, len) > apr_time_now()) {
         len -= VALUE_HEADER_LEN;

@@ -1048,6 +1048,7 @@ class TestRedisCache:
     @pytest.fixture(scope="class", autouse=True)
     def redis(self, env, redis_port):
         redis = Redis(redis_port, os.path.join(env.tmp_dir, "redis-down")).start()
+        type(self).start_mark = env.log_mark()
         try:
             session_server(env, "TLSSessionTickets off", f"TLSSessionCache redis:127.0.0.1:{redis_port}",
                            modules=("socache_redis", "status"))
@@ -1073,7 +1074,7 @@ class TestRedisCache:
         check_resumes_after_graceful(env, MODES[mode], f"redis-{mode}")
 
     def test_12_redis_stopped(self, env, redis):
-        check_backend_down(env, redis.stop, "down", since=0)
+        check_backend_down(env, redis.stop, "down", since=self.start_mark)
 
 
 # ------------------------------------------------------------------ configuration

@@ -5,6 +5,7 @@ TestRedisCache in test_12_sessions.py, whose helpers it uses. memcached runs in 
 our child on a loopback port of the test env and is stopped by its own pid."""
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -211,3 +212,8 @@ class TestMemcacheCache:
         check_reconnects(env, m, reconnects(env, env.tls_port, m, "memc-back"))
         assert memcached.curr_items() > 0
         assert env.log_errors(mark, "tls") == []
+        # the children that had warned say it works again (once each), so a later outage warns anew
+        again = env.log_lines(mark, "MTLS0409")
+        assert again, "no 'works again' line"
+        pids = [re.search(r"\[pid (\d+)", ln).group(1) for ln in again]
+        assert len(pids) == len(set(pids)), again
