@@ -187,10 +187,10 @@ RTLS_MUST_CHECK rtls_result rtls_conn_read_tls(rtls_conn *conn, const uint8_t *b
 /* The peer's TCP stream ended: no more TLS bytes will come. */
 RTLS_MUST_CHECK rtls_result rtls_conn_read_tls_eof(rtls_conn *conn);
 /* Process what was fed: notice the ClientHello while accepting (up to 64
- * records per call), then drive the handshake and decrypt. *out_plaintext = plaintext bytes readable now,
- * *out_tls = TLS bytes waiting to be sent (either may be NULL). On a 1xxx
- * error, rtls_conn_error_text() has the detail and an alert for the peer
- * may wait in rtls_conn_write_tls(). */
+ * records per call), then drive the handshake and decrypt. *out_plaintext =
+ * plaintext bytes readable now, *out_tls = TLS bytes waiting to be sent
+ * (either may be NULL). On a 1xxx error, rtls_conn_error_text() has the
+ * detail and an alert for the peer may wait in rtls_conn_write_tls(). */
 RTLS_MUST_CHECK rtls_result rtls_conn_process(rtls_conn *conn, size_t *out_plaintext, size_t *out_tls);
 
 /* True once a complete ClientHello waits for rtls_conn_accept/_reject. */
