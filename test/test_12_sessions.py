@@ -736,7 +736,7 @@ class TestCacheNotSetUp:
         made = visit(env, env.tls_port, mode, "nsu-fail-before")
         assert visit(env, env.tls_port, mode, "nsu-fail-before-2", made).reused
         parent, mark, children = parent_pid(env), env.log_mark(), worker_pids(env)
-        # the cache's mutex file in /proc: the directive accepts the directory, making the lock fails
+        # the cache's mutex file in /proc: the directive accepts the directory, but no lock file can be made there
         env.write_config(session_config(env, self.cache_line(env), "TLSSessionTickets off",
                                         "Mutex file:/proc tls-session-cache"),
                          listen=[env.tls_port], modules=self.MODULES)
