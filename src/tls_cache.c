@@ -58,7 +58,6 @@ struct tls_cache_t {
     const char *ticket_key_file;
     const unsigned char *secret;     /* ticket secret: key file or random, parent-made */
     apr_size_t secret_len;
-    int in_use;                      /* there are TLS ports (post_config) */
     server_rec *s;                   /* main server, for logging */
     pid_t parent;                    /* the process that made the instance */
 };
@@ -428,7 +427,6 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
     if (tls_conf_server_get(s)->global->engines->nelts == 0 ||
         ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_DUMP)
         return OK;
-    cache->in_use = 1;
     if (cache->tickets == TLS_FLAG_ON && !cache->secret) {
         rv = random_secret(s, &cache->secret, &cache->secret_len);
         if (rv != APR_SUCCESS) {
@@ -650,11 +648,11 @@ rtls_result tls_cache_setup_builder(apr_pool_t *pconf, server_rec *s, rtls_serve
 /* ---- server-status ------------------------------------------------------ */
 
 /* What server-status says the cache is. */
-static const char *cache_state(const struct tls_cache_t *cache)
+static const char *cache_state(const struct tls_cache_t *cache, server_rec *s)
 {
     if (cache->instance) return cache->spec;
     if (cache->none) return "none";
-    if (!cache->in_use) return "not in use (no TLSEngine)";
+    if (tls_conf_server_get(s)->global->engines->nelts == 0) return "not in use (no TLSEngine)";
     return "per process";
 }
 
@@ -663,12 +661,12 @@ int tls_cache_status(request_rec *r, int flags)
     struct tls_cache_t *cache = cache_get(r->server);
 
     if (flags & AP_STATUS_SHORT) {
-        ap_rprintf(r, "TLSSessionCache: %s\n", cache_state(cache));
+        ap_rprintf(r, "TLSSessionCache: %s\n", cache_state(cache, r->server));
         ap_rprintf(r, "TLSSessionTickets: %s\n", cache->tickets == TLS_FLAG_ON ? "on" : "off");
     }
     else {
         ap_rputs("<hr>\n<h2>mod_tls session cache</h2>\n<p>", r);
-        ap_rprintf(r, "TLSSessionCache: %s<br>\n", ap_escape_html(r->pool, cache_state(cache)));
+        ap_rprintf(r, "TLSSessionCache: %s<br>\n", ap_escape_html(r->pool, cache_state(cache, r->server)));
         ap_rprintf(r, "TLSSessionTickets: %s</p>\n", cache->tickets == TLS_FLAG_ON ? "on" : "off");
     }
     if (cache->instance && cache->provider->status) {

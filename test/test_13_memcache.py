@@ -5,7 +5,6 @@ TestRedisCache in test_12_sessions.py, whose helpers it uses. memcached runs in 
 our child on a loopback port of the test env and is stopped by its own pid."""
 
 import os
-import re
 import socket
 import subprocess
 import time
@@ -16,7 +15,7 @@ import pytest
 
 from test_12_sessions import (CACHE_MODES, HOST, MODES, check_backend_down, check_reconnects, free_port,
                               graceful_restart, read_sessions_log, reconnects, session_server, status, visit,
-                              worker_pids)
+                              warnings_by_pid, worker_pids)
 
 MEMCACHED = "/usr/bin/memcached"
 # the key prefix mod_socache_memcache puts before the hex of the id (mod_tls' cache name)
@@ -213,7 +212,6 @@ class TestMemcacheCache:
         assert memcached.curr_items() > 0
         assert env.log_errors(mark, "tls") == []
         # the children that had warned say it works again (once each), so a later outage warns anew
-        again = env.log_lines(mark, "MTLS0409")
+        again = warnings_by_pid(env, mark, "MTLS0409")
         assert again, "no 'works again' line"
-        pids = [re.search(r"\[pid (\d+)", ln).group(1) for ln in again]
-        assert len(pids) == len(set(pids)), again
+        assert all(n == 1 for n in again.values()), again
