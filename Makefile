@@ -6,11 +6,15 @@
 #   make install    install the module and tls.load/tls.conf for a2enmod
 #   make bench      the side-by-side benchmark with mod_ssl (see docs/)
 #
-# Variables: APXS (default apxs), CARGO (default cargo), DESTDIR.
+# Variables: APXS (default apxs), CARGO (default: Debian's, see scripts/lib.sh), DESTDIR,
+# MODTLS_CRATES (a registry directory holding the locked crates; default: scripts/crates.sh).
 
 APXS     ?= apxs
 CARGO    ?= cargo
 BUILD    := build
+# Where cargo finds the crates (Debian 13's librust-*-dev sources): see scripts/crates.sh.
+CRATES   := $(shell scripts/crates.sh dir)
+CARGO_SRC := --config 'source.debian.directory="$(CRATES)"'
 RTLS_LIB := rtls/target/release/librtls.a
 
 SRC := src/mod_tls.c src/tls_cache.c src/tls_cert.c src/tls_conf.c src/tls_core.c src/tls_filter.c \
@@ -34,8 +38,13 @@ all: $(BUILD)/mod_tls.so
 
 rtls: $(RTLS_LIB)
 
-$(RTLS_LIB): $(RS)
-	cd rtls && $(CARGO) build --release --offline --locked
+$(RTLS_LIB): $(RS) $(BUILD)/crates.stamp
+	cd rtls && $(CARGO) build --release --offline --locked $(CARGO_SRC)
+
+# The crate sources of every Cargo.lock (fetched once; again when a lock changes).
+$(BUILD)/crates.stamp: rtls/Cargo.lock bench/hsload/Cargo.lock bench/callgrind/Cargo.lock scripts/crates.sh
+	scripts/crates.sh fetch
+	@mkdir -p $(BUILD) && touch $@
 
 $(BUILD)/mod_tls.so: $(SRC) $(HDR) $(RTLS_LIB) src/exports.map Makefile
 	@mkdir -p $(BUILD)/obj
@@ -63,4 +72,4 @@ install: $(BUILD)/mod_tls.so
 
 clean:
 	rm -rf $(BUILD)
-	cd rtls && $(CARGO) clean --offline
+	cd rtls && $(CARGO) clean --offline $(CARGO_SRC)

@@ -1,8 +1,16 @@
 # Shared by scripts/*.sh: Debian packages and toolchain choice.
 # Sourced, not run.
 
-# Debian 12 packages the build, the demo and the tests need.
-MODTLS_BUILD_PKGS="make gcc apache2 apache2-dev librust-rustls-dev librust-rustls-pemfile-dev cargo rustc openssl curl"
+# Debian packages the build, the demo and the tests need. The Rust crates
+# themselves (Debian 13's librust-*-dev) come through scripts/crates.sh.
+# Rust: Debian 12's rustc-web/cargo-web (1.96, bookworm-security), Debian
+# 13's rustc/cargo (1.85); rustls 0.23.26 needs 1.71 or newer.
+MODTLS_BUILD_PKGS="make gcc apache2 apache2-dev openssl curl debian-archive-keyring"
+if . /etc/os-release 2>/dev/null && [ "${VERSION_CODENAME:-}" = bookworm ]; then
+    MODTLS_RUST_PKGS="rustc-web cargo-web"
+else
+    MODTLS_RUST_PKGS="rustc cargo"
+fi
 MODTLS_TEST_PKGS="python3 python3-pytest python3-cryptography nghttp2-client clang libclang-rt-14-dev libapr1-dev redis-server memcached"
 
 log() { printf '==> %s\n' "$*"; }
@@ -25,8 +33,13 @@ ensure_pkgs() {
         || die "apt-get install$missing failed"
 }
 
-# cargo: the one on PATH (rustup or Debian), else Debian's.
+# cargo: $CARGO if set, else Debian's (installed if missing). A newer
+# toolchain on PATH is used only when asked for (CARGO=$(command -v cargo)),
+# so that the build is the same on every Debian machine.
 pick_cargo() {
-    if command -v cargo >/dev/null 2>&1; then CARGO=$(command -v cargo); else CARGO=/usr/bin/cargo; fi
+    if [ -z "${CARGO:-}" ]; then
+        ensure_pkgs $MODTLS_RUST_PKGS
+        CARGO=/usr/bin/cargo
+    fi
     export CARGO
 }

@@ -1,8 +1,8 @@
 #!/bin/sh
-# Run every test of mod_tls: the Rust crate (with the default toolchain and
-# with Debian's rustc 1.63), the C unit tests, the fuzz targets (briefly) and
-# the pytest suite against a real httpd. Installs missing Debian packages
-# when run as root. Exit status 0 only if everything passed.
+# Run every test of mod_tls: the Rust crate, the C unit tests, the fuzz
+# targets (briefly) and the pytest suite against a real httpd. Installs
+# missing Debian packages when run as root. Exit status 0 only if
+# everything passed.
 #
 #   scripts/test.sh              everything
 #   scripts/test.sh -k strict    extra arguments go to pytest
@@ -16,14 +16,9 @@ pick_cargo
 log "build (make)"
 make CARGO="$CARGO"
 
+CRATES=$(scripts/crates.sh dir)
 log "rtls: cargo test ($("$CARGO" --version))"
-(cd rtls && "$CARGO" test --release --offline --locked -q)
-
-if [ -x /usr/bin/rustc ] && [ "$(/usr/bin/rustc --version)" != "$(rustc --version 2>/dev/null)" ]; then
-    log "rtls: cargo test with Debian's $(/usr/bin/rustc --version)"
-    (cd rtls && RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc CARGO_TARGET_DIR=target/debian \
-        /usr/bin/cargo test --release --offline --locked -q)
-fi
+(cd rtls && "$CARGO" test --release --offline --locked -q --config "source.debian.directory=\"$CRATES\"")
 
 if [ -f test/c/Makefile ]; then
     log "C unit tests"

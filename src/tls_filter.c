@@ -70,6 +70,7 @@ typedef struct tls_filter_ctx_t {
     char *out_buf;                /* plaintext collected for one record, during one output call */
     apr_size_t out_buf_len;
     char *own_buf;                /* this connection's record buffer, made only when the thread's is taken */
+    uint32_t events;              /* RTLS_EVENT_* reported by rtls and not yet acted on */
 } tls_filter_ctx_t;
 
 /* The record buffer of the output filter. What it collects is encrypted
@@ -212,13 +213,15 @@ static apr_status_t take_plain(tls_filter_ctx_t *fctx, size_t avail)
 static apr_status_t process(tls_filter_ctx_t *fctx)
 {
     size_t plain = 0, tls = 0;
-    rtls_result rr = rtls_conn_process(fctx->cc->rtls, &plain, &tls);
+    uint32_t events = 0;
+    rtls_result rr = rtls_conn_process(fctx->cc->rtls, &plain, &tls, &events);
 
     if (rr != RTLS_OK) {
         log_peer_failure(fctx, fctx->cc->state < TLS_CONN_ST_TRAFFIC ? "TLS handshake failed" : "TLS connection failed",
                          rr);
         return conn_abort(fctx);
     }
+    fctx->events |= events;
     if (plain > 0 && take_plain(fctx, plain) != APR_SUCCESS) return conn_abort(fctx);
     if (tls > 0) return send_tls_now(fctx);
     return APR_SUCCESS;
@@ -268,7 +271,7 @@ static apr_status_t feed(tls_filter_ctx_t *fctx)
         apr_bucket_delete(APR_BRIGADE_FIRST(fctx->in_tls));
         rv = process(fctx);
         if (rv != APR_SUCCESS) return rv;
-        if (fctx->cc->state == TLS_CONN_ST_CLIENT_HELLO && rtls_conn_has_hello(fctx->cc->rtls)) break;
+        if (fctx->events & RTLS_EVENT_HELLO) break;
     }
     return APR_SUCCESS;
 }
@@ -343,7 +346,8 @@ static apr_status_t handshake(tls_filter_ctx_t *fctx, apr_read_type_e block)
     apr_status_t rv;
 
     while (cc->state < TLS_CONN_ST_TRAFFIC) {
-        if (cc->state == TLS_CONN_ST_CLIENT_HELLO && rtls_conn_has_hello(cc->rtls)) {
+        if (fctx->events & RTLS_EVENT_HELLO) {
+            fctx->events &= ~RTLS_EVENT_HELLO;
             rv = tls_core_conn_hello(cc);
             if (rv != APR_SUCCESS) return conn_abort(fctx);
             cc->state = TLS_CONN_ST_HANDSHAKE;
@@ -354,7 +358,8 @@ static apr_status_t handshake(tls_filter_ctx_t *fctx, apr_read_type_e block)
             if (rv != APR_SUCCESS) return rv;
             continue;
         }
-        if (cc->state == TLS_CONN_ST_HANDSHAKE && !rtls_conn_is_handshaking(cc->rtls)) {
+        if (fctx->events & RTLS_EVENT_HANDSHAKE_DONE) {
+            fctx->events &= ~RTLS_EVENT_HANDSHAKE_DONE;
             cc->state = TLS_CONN_ST_TRAFFIC;
             tls_core_conn_handshake_done(cc);
             return send_tls_now(fctx);

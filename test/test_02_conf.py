@@ -17,7 +17,7 @@ EXPECT = {
     "encrypted": [r"encrypted", r"not supported"],  # PKCS#8 encrypted / Proc-Type: 4,ENCRYPTED
     "no_certificate": r"no certificate",  # file without any CERTIFICATE block
     "no_key": r"no private key",  # single-file form without a key in it
-    "unsupported_key": r"not supported",  # e.g. ECDSA P-521, which rustls 0.20.8 lacks
+    "unsupported_key": r"not supported",  # e.g. ECDSA P-521, which rustls 0.23 lacks
     # a TLS vhost without certificate (and none to inherit), logged at startup
     "vhost_no_cert": r"has no certificate",
     # added by httpd to errors returned from directive handlers

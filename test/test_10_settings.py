@@ -37,7 +37,7 @@ AES256_12, AES128_12, CHACHA_12 = list(TLS12_ECDSA_SUITES)
 assert (AES256_12, AES128_12, CHACHA_12) == ("ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-AES128-GCM-SHA256",
                                              "ECDHE-ECDSA-CHACHA20-POLY1305")
 ALL_IANA = list(TLS13_SUITES) + list(TLS12_ECDSA_SUITES.values()) + list(TLS12_RSA_SUITES.values())
-# known to the IANA registry, not implemented by rustls 0.20.8
+# known to the IANA registry, not implemented by rustls 0.23
 LACKING = ("TLS_RSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256")
 
 

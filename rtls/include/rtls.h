@@ -1,6 +1,6 @@
 /*
  * rtls.h: the C contract of the rtls crate, the thin binding mod_tls uses
- * to reach rustls (0.20.8). Everything here is implemented in Rust (rtls/src)
+ * to reach rustls (0.23.26). Everything here is implemented in Rust (rtls/src)
  * and linked statically into mod_tls.so.
  *
  * Rules that hold for every function:
@@ -186,12 +186,19 @@ RTLS_MUST_CHECK rtls_result rtls_conn_read_tls(rtls_conn *conn, const uint8_t *b
                                                size_t *out_n);
 /* The peer's TCP stream ended: no more TLS bytes will come. */
 RTLS_MUST_CHECK rtls_result rtls_conn_read_tls_eof(rtls_conn *conn);
+/* What one rtls_conn_process step changed (bits of *out_events); each is
+ * reported once, by the step in which it happened. */
+#define RTLS_EVENT_HELLO 1u          /* a ClientHello waits for accept/reject */
+#define RTLS_EVENT_HANDSHAKE_DONE 2u /* the handshake completed */
+#define RTLS_EVENT_PEER_CLOSED 4u    /* close_notify arrived */
 /* Process what was fed: notice the ClientHello while accepting (up to 64
  * records per call), then drive the handshake and decrypt. *out_plaintext =
- * plaintext bytes readable now, *out_tls = TLS bytes waiting to be sent
- * (either may be NULL). On a 1xxx error, rtls_conn_error_text() has the
- * detail and an alert for the peer may wait in rtls_conn_write_tls(). */
-RTLS_MUST_CHECK rtls_result rtls_conn_process(rtls_conn *conn, size_t *out_plaintext, size_t *out_tls);
+ * plaintext bytes readable now, *out_tls = TLS bytes waiting to be sent,
+ * *out_events = RTLS_EVENT_* bits (any may be NULL). On a 1xxx error,
+ * rtls_conn_error_text() has the detail and an alert for the peer may wait
+ * in rtls_conn_write_tls(). */
+RTLS_MUST_CHECK rtls_result rtls_conn_process(rtls_conn *conn, size_t *out_plaintext, size_t *out_tls,
+                                              uint32_t *out_events);
 
 /* True once a complete ClientHello waits for rtls_conn_accept/_reject. */
 bool rtls_conn_has_hello(const rtls_conn *conn);

@@ -2,12 +2,13 @@
 //! and checked once at configuration time and shared (reference counted)
 //! by every server configuration that uses it.
 
-use std::convert::TryFrom;
-use std::io::BufReader;
 use std::sync::Arc;
 
-use rustls::sign::{self, CertifiedKey, SigningKey};
-use rustls::{Certificate, PrivateKey, SignatureScheme};
+use pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::crypto::ring::sign::any_supported_type;
+use rustls::pki_types::SignatureVerificationAlgorithm;
+use rustls::sign::{CertifiedKey, SigningKey};
+use rustls::SignatureScheme;
 
 use crate::error::rtls_result::{self, *};
 use crate::ffi::{guard, set_out, try_ref, try_slice};
@@ -28,15 +29,17 @@ fn pem_has_encrypted_key(pem: &[u8]) -> bool {
 }
 
 fn read_pem(pem: &[u8]) -> Result<Vec<rustls_pemfile::Item>, rtls_result> {
-    let mut rd = BufReader::new(pem);
-    rustls_pemfile::read_all(&mut rd).map_err(|_| RTLS_CONF_BAD_PEM)
+    let mut rd = pem;
+    rustls_pemfile::read_all(&mut rd)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| RTLS_CONF_BAD_PEM)
 }
 
-pub(crate) fn parse_certs(pem: &[u8]) -> Result<Vec<Certificate>, rtls_result> {
-    let certs: Vec<Certificate> = read_pem(pem)?
+pub(crate) fn parse_certs(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, rtls_result> {
+    let certs: Vec<CertificateDer<'static>> = read_pem(pem)?
         .into_iter()
         .filter_map(|item| match item {
-            rustls_pemfile::Item::X509Certificate(der) => Some(Certificate(der)),
+            rustls_pemfile::Item::X509Certificate(der) => Some(der),
             _ => None,
         })
         .collect();
@@ -46,16 +49,16 @@ pub(crate) fn parse_certs(pem: &[u8]) -> Result<Vec<Certificate>, rtls_result> {
     Ok(certs)
 }
 
-fn parse_key(pem: &[u8]) -> Result<PrivateKey, rtls_result> {
+fn parse_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, rtls_result> {
     if pem_has_encrypted_key(pem) {
         return Err(RTLS_CONF_ENCRYPTED_KEY);
     }
     read_pem(pem)?
         .into_iter()
         .find_map(|item| match item {
-            rustls_pemfile::Item::RSAKey(der)
-            | rustls_pemfile::Item::PKCS8Key(der)
-            | rustls_pemfile::Item::ECKey(der) => Some(PrivateKey(der)),
+            rustls_pemfile::Item::Pkcs1Key(der) => Some(PrivateKeyDer::from(der)),
+            rustls_pemfile::Item::Pkcs8Key(der) => Some(PrivateKeyDer::from(der)),
+            rustls_pemfile::Item::Sec1Key(der) => Some(PrivateKeyDer::from(der)),
             _ => None,
         })
         .ok_or(RTLS_CONF_NO_KEY)
@@ -63,19 +66,20 @@ fn parse_key(pem: &[u8]) -> Result<PrivateKey, rtls_result> {
 
 /// The schemes we probe a key with, each paired with the algorithm webpki
 /// uses to check the signature against the certificate's public key.
-fn probe_schemes() -> [(SignatureScheme, &'static webpki::SignatureAlgorithm); 5] {
+fn probe_schemes() -> [(SignatureScheme, &'static dyn SignatureVerificationAlgorithm); 5] {
+    use webpki::ring as alg;
     [
-        (SignatureScheme::ECDSA_NISTP256_SHA256, &webpki::ECDSA_P256_SHA256),
-        (SignatureScheme::ECDSA_NISTP384_SHA384, &webpki::ECDSA_P384_SHA384),
-        (SignatureScheme::ED25519, &webpki::ED25519),
-        (SignatureScheme::RSA_PSS_SHA256, &webpki::RSA_PSS_2048_8192_SHA256_LEGACY_KEY),
-        (SignatureScheme::RSA_PKCS1_SHA256, &webpki::RSA_PKCS1_2048_8192_SHA256),
+        (SignatureScheme::ECDSA_NISTP256_SHA256, alg::ECDSA_P256_SHA256),
+        (SignatureScheme::ECDSA_NISTP384_SHA384, alg::ECDSA_P384_SHA384),
+        (SignatureScheme::ED25519, alg::ED25519),
+        (SignatureScheme::RSA_PSS_SHA256, alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY),
+        (SignatureScheme::RSA_PKCS1_SHA256, alg::RSA_PKCS1_2048_8192_SHA256),
     ]
 }
 
 /// Sign a probe with `key` and verify it with the public key in `cert`.
-fn check_key_matches(cert: &Certificate, key: &dyn SigningKey) -> Result<(), rtls_result> {
-    let ee = webpki::EndEntityCert::try_from(cert.0.as_slice()).map_err(|_| RTLS_CONF_BAD_CERTIFICATE)?;
+fn check_key_matches(cert: &CertificateDer<'_>, key: &dyn SigningKey) -> Result<(), rtls_result> {
+    let ee = webpki::EndEntityCert::try_from(cert).map_err(|_| RTLS_CONF_BAD_CERTIFICATE)?;
     let probes = probe_schemes();
     let offered: Vec<SignatureScheme> = probes.iter().map(|(s, _)| *s).collect();
     let signer = key.choose_scheme(&offered).ok_or(RTLS_CONF_UNSUPPORTED_KEY)?;
@@ -98,7 +102,7 @@ pub(crate) fn build_certified_key(cert_pem: &[u8], key_pem: &[u8]) -> Result<Cer
     }
     let chain = parse_certs(cert_pem)?;
     let key = parse_key(key_pem)?;
-    let signing_key = sign::any_supported_type(&key).map_err(|_| {
+    let signing_key = any_supported_type(&key).map_err(|_| {
         // Either garbage in a key-labelled section or a key type ring lacks.
         RTLS_CONF_UNSUPPORTED_KEY
     })?;
@@ -181,8 +185,8 @@ pub extern "C" fn rtls_certified_key_cert_der(
         match key.key.cert.get(index) {
             Some(c) => {
                 unsafe {
-                    set_out(out_der, c.0.as_ptr());
-                    set_out(out_len, c.0.len());
+                    set_out(out_der, c.as_ptr());
+                    set_out(out_len, c.len());
                 }
                 RTLS_OK
             }

@@ -3,9 +3,10 @@
 
 use std::sync::{Arc, Mutex};
 
+use rustls::crypto::ring::{default_provider, ALL_CIPHER_SUITES};
 use rustls::server::{ClientHello, NoServerSessionStorage, ResolvesServerCert, StoresServerSessions};
 use rustls::sign::CertifiedKey;
-use rustls::{ServerConfig, SupportedCipherSuite, SupportedProtocolVersion, ALL_CIPHER_SUITES};
+use rustls::{ServerConfig, SupportedCipherSuite, SupportedProtocolVersion};
 
 use crate::certkey::rtls_certified_key;
 use crate::context;
@@ -22,12 +23,13 @@ pub const TLS13: u16 = 0x0304;
 /// already narrowed the client's signature schemes to those that fit the
 /// cipher suites both sides share, so a key is only chosen if a suite for it
 /// will be negotiated.
+#[derive(Debug)]
 struct FirstUsableKey {
     keys: Vec<Arc<CertifiedKey>>,
 }
 
 impl ResolvesServerCert for FirstUsableKey {
-    fn resolve(&self, hello: ClientHello) -> Option<Arc<CertifiedKey>> {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         let schemes = hello.signature_schemes();
         let (index, key) = self
             .keys
@@ -46,7 +48,7 @@ pub struct rtls_server_config_builder {
     suites: Option<Vec<SupportedCipherSuite>>,
     ignore_client_order: bool,
     /// None: rustls' default, an in-memory cache per configuration.
-    session_store: Option<Arc<dyn StoresServerSessions + Send + Sync>>,
+    session_store: Option<Arc<dyn StoresServerSessions>>,
     /// None: no tickets (rustls' default).
     ticketer: Option<Arc<rtls_ticketer>>,
 }
@@ -112,9 +114,9 @@ impl rtls_server_config_builder {
         if versions.is_empty() {
             return Err(RTLS_CONF_NO_CIPHER_SUITES);
         }
-        let mut cfg = ServerConfig::builder()
-            .with_cipher_suites(&suites)
-            .with_safe_default_kx_groups()
+        let mut provider = default_provider();
+        provider.cipher_suites = suites;
+        let mut cfg = ServerConfig::builder_with_provider(Arc::new(provider))
             .with_protocol_versions(&versions)
             .map_err(|_| RTLS_CONF_NO_CIPHER_SUITES)?
             .with_no_client_auth()
@@ -320,7 +322,7 @@ pub extern "C" fn rtls_server_config_free(cfg: *const rtls_server_config) {
 }
 
 pub(crate) fn suite_by_id(id: u16) -> Option<SupportedCipherSuite> {
-    ALL_CIPHER_SUITES.iter().copied().find(|s| s.suite().get_u16() == id)
+    ALL_CIPHER_SUITES.iter().copied().find(|s| u16::from(s.suite()) == id)
 }
 
 /// Number of cipher suites rustls implements.
@@ -333,12 +335,12 @@ pub extern "C" fn rtls_supported_cipher_suite_count() -> usize {
 /// order), or 0 past the end.
 #[no_mangle]
 pub extern "C" fn rtls_supported_cipher_suite_id(index: usize) -> u16 {
-    guard_value(0, || ALL_CIPHER_SUITES.get(index).map(|s| s.suite().get_u16()).unwrap_or(0))
+    guard_value(0, || ALL_CIPHER_SUITES.get(index).map(|s| u16::from(s.suite())).unwrap_or(0))
 }
 
 /// Protocol version (0x0303 or 0x0304) of suite `id`, or 0 if rustls does
 /// not implement it.
 #[no_mangle]
 pub extern "C" fn rtls_cipher_suite_version(id: u16) -> u16 {
-    guard_value(0, || suite_by_id(id).map(|s| s.version().version.get_u16()).unwrap_or(0))
+    guard_value(0, || suite_by_id(id).map(|s| u16::from(s.version().version)).unwrap_or(0))
 }

@@ -12,14 +12,24 @@ use std::io::{self, Read, Write};
 use std::os::raw::c_void;
 use std::sync::Arc;
 
-use rustls::server::{Accepted, Acceptor};
-use rustls::{Connection, Error};
+use rustls::server::{Accepted, AcceptedAlert, Acceptor};
+use rustls::{Connection, Error, HandshakeKind};
 
 use crate::config::rtls_server_config;
 use crate::context;
 use crate::error::rtls_result::{self, *};
 use crate::error::{map_io_error, map_rustls_error};
 use crate::ffi::{guard, set_out, slice_out, try_mut, try_ref, try_slice};
+
+/// What one [`rtls_conn_process`] step changed, as bits of `*out_events`.
+/// Each event is reported once, by the step in which it happened.
+/// A complete ClientHello waits for [`rtls_conn_accept`] or [`rtls_conn_reject`].
+pub const RTLS_EVENT_HELLO: u32 = 1;
+/// The handshake completed.
+pub const RTLS_EVENT_HANDSHAKE_DONE: u32 = 2;
+/// The peer's close_notify arrived: no more plaintext will follow what is
+/// readable now.
+pub const RTLS_EVENT_PEER_CLOSED: u32 = 4;
 
 enum Phase {
     Accepting(Acceptor),
@@ -32,21 +42,16 @@ enum Phase {
 /// on a connection (httpd gives a connection to one thread at a time).
 pub struct rtls_conn {
     phase: Phase,
-    /// TLS bytes to send that are not rustls' own (alerts we make while no
-    /// rustls connection exists to make them).
+    /// TLS bytes to send that no rustls connection holds: the alert of an
+    /// Acceptor or an Accepted that failed, or of our own refusal.
     pending: Vec<u8>,
     server_name: Option<Vec<u8>>,
     chosen_key: Option<usize>,
     last_error: String,
     poisoned: bool,
-    /// A TLS 1.2 handshake resumed an earlier session (see `accept`); TLS
-    /// 1.3 is asked when needed (`session_resumed`).
-    resumed: bool,
+    handshake_reported: bool,
+    close_reported: bool,
 }
-
-/// What every session we issue carries as its resumption data; a TLS 1.3
-/// handshake that hands it back to us was resumed.
-const RESUMPTION_MARK: &[u8] = b"rtls";
 
 /// How many records one `process` call takes while accepting (rustls'
 /// `Acceptor::accept` takes one per call): more than a ClientHello is
@@ -54,7 +59,7 @@ const RESUMPTION_MARK: &[u8] = b"rtls";
 const ACCEPT_RECORDS_MAX: usize = 64;
 
 /// `Acceptor::accept` over the records fed so far (up to ACCEPT_RECORDS_MAX).
-fn accept_fed(acc: &mut Acceptor) -> Result<Option<Accepted>, Error> {
+fn accept_fed(acc: &mut Acceptor) -> Result<Option<Accepted>, (Error, AcceptedAlert)> {
     for _ in 0..ACCEPT_RECORDS_MAX {
         if let Some(accepted) = acc.accept()? {
             return Ok(Some(accepted));
@@ -63,47 +68,11 @@ fn accept_fed(acc: &mut Acceptor) -> Result<Option<Accepted>, Error> {
     Ok(None)
 }
 
-/// Does a server's first TLS 1.2 flight contain a ChangeCipherSpec record?
-/// Only an abbreviated (resumed) handshake sends one that early; a full
-/// handshake sends Certificate etc. and its ChangeCipherSpec only after
-/// the client's Finished.
-fn flight_has_ccs(mut flight: &[u8]) -> bool {
-    while flight.len() >= 5 {
-        if flight[0] == 0x14 {
-            return true;
-        }
-        let len = ((flight[3] as usize) << 8) | flight[4] as usize;
-        if flight.len() < 5 + len {
-            return false;
-        }
-        flight = &flight[5 + len..];
-    }
-    false
-}
-
-// TLS alert descriptions we send ourselves (RFC 8446, 6.2).
-pub const ALERT_HANDSHAKE_FAILURE: u8 = 40;
-pub const ALERT_DECODE_ERROR: u8 = 50;
-pub const ALERT_PROTOCOL_VERSION: u8 = 70;
-pub const ALERT_INTERNAL_ERROR: u8 = 80;
-pub const ALERT_UNRECOGNIZED_NAME: u8 = 112;
-
-/// A fatal alert in a plaintext record. Before the server has sent its
-/// first flight, alerts are never encrypted, in TLS 1.2 and 1.3 alike.
+/// A fatal alert in a plaintext record, for refusals rustls has no call
+/// for (an unknown server name is the virtual host choice's business, not
+/// rustls'). Before the server's first flight alerts are never encrypted.
 fn alert_record(description: u8) -> [u8; 7] {
     [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, description]
-}
-
-fn alert_for(e: &Error) -> u8 {
-    match e {
-        Error::PeerIncompatibleError(why) if why.contains("TLS1.") || why.contains("version") => {
-            ALERT_PROTOCOL_VERSION
-        }
-        Error::PeerIncompatibleError(_) | Error::General(_) => ALERT_HANDSHAKE_FAILURE,
-        Error::CorruptMessage | Error::CorruptMessagePayload(_) => ALERT_DECODE_ERROR,
-        Error::UnsupportedNameType => ALERT_UNRECOGNIZED_NAME,
-        _ => ALERT_INTERNAL_ERROR,
-    }
 }
 
 impl rtls_conn {
@@ -115,7 +84,8 @@ impl rtls_conn {
             chosen_key: None,
             last_error: String::new(),
             poisoned: false,
-            resumed: false,
+            handshake_reported: false,
+            close_reported: false,
         }
     }
 
@@ -124,8 +94,10 @@ impl rtls_conn {
         map_rustls_error(e)
     }
 
-    fn fail_with_alert(&mut self, e: &Error) -> rtls_result {
-        self.pending.extend_from_slice(&alert_record(alert_for(e)));
+    /// rustls failed before a connection existed: keep the alert it made.
+    fn fail_accepting(&mut self, e: &Error, mut alert: AcceptedAlert) -> rtls_result {
+        // Writing into a Vec cannot fail.
+        let _ = alert.write_all(&mut self.pending);
         self.phase = Phase::Failed;
         self.fail(e)
     }
@@ -146,7 +118,7 @@ impl rtls_conn {
         res.map_err(|e| map_io_error(&e))
     }
 
-    fn process(&mut self, out_plain: &mut usize, out_tls: &mut usize) -> rtls_result {
+    fn process(&mut self, out_plain: &mut usize, out_tls: &mut usize, events: &mut u32) -> rtls_result {
         *out_plain = 0;
         *out_tls = self.pending.len();
         match &mut self.phase {
@@ -155,10 +127,11 @@ impl rtls_conn {
                 Ok(Some(accepted)) => {
                     self.server_name = accepted.client_hello().server_name().map(|s| s.as_bytes().to_vec());
                     self.phase = Phase::Hello(Box::new(accepted));
+                    *events |= RTLS_EVENT_HELLO;
                     RTLS_OK
                 }
-                Err(e) => {
-                    let rv = self.fail_with_alert(&e);
+                Err((e, alert)) => {
+                    let rv = self.fail_accepting(&e, alert);
                     *out_tls = self.pending.len();
                     rv
                 }
@@ -166,11 +139,20 @@ impl rtls_conn {
             Phase::Active(conn) => {
                 context::reset();
                 let res = conn.process_new_packets();
+                let handshaking = conn.is_handshaking();
                 self.note_chosen_key();
                 match res {
                     Ok(st) => {
                         *out_plain = st.plaintext_bytes_to_read();
                         *out_tls += st.tls_bytes_to_write();
+                        if !handshaking && !self.handshake_reported {
+                            self.handshake_reported = true;
+                            *events |= RTLS_EVENT_HANDSHAKE_DONE;
+                        }
+                        if st.peer_has_closed() && !self.close_reported {
+                            self.close_reported = true;
+                            *events |= RTLS_EVENT_PEER_CLOSED;
+                        }
                         RTLS_OK
                     }
                     // rustls queued the alert itself; it is still sendable.
@@ -194,37 +176,18 @@ impl rtls_conn {
         let res = accepted.into_connection(cfg.for_alpn(alpn));
         self.note_chosen_key();
         match res {
-            Ok(mut conn) => {
-                conn.set_resumption_data(RESUMPTION_MARK);
-                // The ClientHello is processed: the first flight is ready.
-                // Take it now (it goes out first through `pending`) to see
-                // whether TLS 1.2 resumed; TLS 1.3 tells by itself.
-                let mut flight = Vec::new();
-                while conn.wants_write() {
-                    match conn.write_tls(&mut flight) {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => {}
-                    }
-                }
-                // TLS 1.3 is known later: after a HelloRetryRequest, rustls
-                // takes the session from the second ClientHello.
-                self.resumed = conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_2)
-                    && flight_has_ccs(&flight);
-                self.pending.extend_from_slice(&flight);
+            Ok(conn) => {
                 self.phase = Phase::Active(Connection::Server(conn));
                 RTLS_OK
             }
-            Err(e) => self.fail_with_alert(&e),
+            Err((e, alert)) => self.fail_accepting(&e, alert),
         }
     }
 
     fn session_resumed(&self) -> bool {
-        match &self.phase {
-            Phase::Active(Connection::Server(c)) if c.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3) => {
-                c.received_resumption_data().is_some()
-            }
-            _ => self.resumed,
-        }
+        // rustls knows it from the ServerHello on (TLS 1.3 after a
+        // HelloRetryRequest: from the second ClientHello).
+        self.active().and_then(|c| c.handshake_kind()) == Some(HandshakeKind::Resumed)
     }
 
     fn active(&self) -> Option<&Connection> {
@@ -331,13 +294,19 @@ pub extern "C" fn rtls_conn_read_tls_eof(conn: *mut rtls_conn) -> rtls_result {
 /// the peer may still be waiting in [`rtls_conn_write_tls`]. Errors are
 /// 1xxx (peer) or 4004 (crypto).
 #[no_mangle]
-pub extern "C" fn rtls_conn_process(conn: *mut rtls_conn, out_plaintext: *mut usize, out_tls: *mut usize) -> rtls_result {
+pub extern "C" fn rtls_conn_process(
+    conn: *mut rtls_conn,
+    out_plaintext: *mut usize,
+    out_tls: *mut usize,
+    out_events: *mut u32,
+) -> rtls_result {
     with_conn(conn, |c| {
-        let (mut plain, mut tls) = (0usize, 0usize);
-        let rv = c.process(&mut plain, &mut tls);
+        let (mut plain, mut tls, mut events) = (0usize, 0usize, 0u32);
+        let rv = c.process(&mut plain, &mut tls, &mut events);
         unsafe {
             set_out(out_plaintext, plain);
             set_out(out_tls, tls);
+            set_out(out_events, events);
         }
         rv
     })
@@ -606,7 +575,7 @@ pub extern "C" fn rtls_conn_protocol_version(conn: *const rtls_conn) -> u16 {
         unsafe { conn.as_ref() }
             .and_then(|c| c.active())
             .and_then(|t| t.protocol_version())
-            .map(|v| v.get_u16())
+            .map(u16::from)
             .unwrap_or(0)
     })
 }
@@ -618,7 +587,7 @@ pub extern "C" fn rtls_conn_cipher_suite(conn: *const rtls_conn) -> u16 {
         unsafe { conn.as_ref() }
             .and_then(|c| c.active())
             .and_then(|t| t.negotiated_cipher_suite())
-            .map(|s| s.suite().get_u16())
+            .map(|s| u16::from(s.suite()))
             .unwrap_or(0)
     })
 }

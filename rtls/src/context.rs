@@ -7,12 +7,14 @@
 use std::cell::Cell;
 
 thread_local! {
-    static CHOSEN_KEY: Cell<Option<usize>> = Cell::new(None);
+    static CHOSEN_KEY: Cell<Option<usize>> = const { Cell::new(None) };
+    static TICKET_CURRENT: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Forget any earlier choice; call before handing control to rustls.
 pub(crate) fn reset() {
     CHOSEN_KEY.with(|c| c.set(None));
+    TICKET_CURRENT.with(|c| c.set(false));
 }
 
 /// Called by the certificate resolver with the index it picked.
@@ -23,4 +25,19 @@ pub(crate) fn record_chosen_key(index: usize) {
 /// The index picked since the last [`reset`], if the resolver ran.
 pub(crate) fn take_chosen_key() -> Option<usize> {
     CHOSEN_KEY.with(|c| c.take())
+}
+
+/// Called by the ticketer when it opened a ticket made under the key of
+/// the current time slot.
+pub(crate) fn record_current_ticket() {
+    TICKET_CURRENT.with(|c| c.set(true));
+}
+
+/// Whether, since the last [`reset`], a ticket of the current slot was
+/// opened. rustls opens a TLS 1.2 ticket and seals its replacement while
+/// handling the same ClientHello (one call of ours); a TLS 1.3 ticket is
+/// opened with the ClientHello and new ones are sealed only when the
+/// client's Finished arrives, always in a later call.
+pub(crate) fn current_ticket_opened() -> bool {
+    TICKET_CURRENT.with(|c| c.get())
 }

@@ -176,18 +176,14 @@ pub(crate) fn map_rustls_error(e: &Error) -> rtls_result {
         Error::InappropriateMessage { .. } | Error::InappropriateHandshakeMessage { .. } => {
             RTLS_PEER_UNEXPECTED_MESSAGE
         }
-        Error::CorruptMessage | Error::CorruptMessagePayload(_) => RTLS_PEER_CORRUPT_MESSAGE,
+        Error::InvalidMessage(_) | Error::InvalidEncryptedClientHello(_) => RTLS_PEER_CORRUPT_MESSAGE,
         Error::NoCertificatesPresented => RTLS_PEER_NO_CERTIFICATE,
         Error::UnsupportedNameType => RTLS_PEER_BAD_SERVER_NAME,
         Error::DecryptError => RTLS_PEER_DECRYPT_ERROR,
-        Error::PeerIncompatibleError(_) => RTLS_PEER_INCOMPATIBLE,
-        Error::PeerMisbehavedError(_) => RTLS_PEER_MISBEHAVED,
+        Error::PeerIncompatible(_) => RTLS_PEER_INCOMPATIBLE,
+        Error::PeerMisbehaved(_) => RTLS_PEER_MISBEHAVED,
         Error::AlertReceived(_) => RTLS_PEER_ALERT,
-        Error::InvalidCertificateEncoding
-        | Error::InvalidCertificateSignatureType
-        | Error::InvalidCertificateSignature
-        | Error::InvalidCertificateData(_)
-        | Error::InvalidSct(_) => RTLS_PEER_BAD_CERTIFICATE,
+        Error::InvalidCertificate(_) | Error::InvalidCertRevocationList(_) => RTLS_PEER_BAD_CERTIFICATE,
         Error::PeerSentOversizedRecord => RTLS_PEER_OVERSIZED_RECORD,
         Error::NoApplicationProtocol => RTLS_PEER_NO_APPLICATION_PROTOCOL,
         Error::General(_) => RTLS_PEER_ERROR,
@@ -196,6 +192,10 @@ pub(crate) fn map_rustls_error(e: &Error) -> rtls_result {
         }
         Error::HandshakeNotComplete => RTLS_INTERNAL_WRONG_STATE,
         Error::BadMaxFragmentSize => RTLS_CONF_ERROR,
+        Error::InconsistentKeys(_) => RTLS_CONF_KEY_MISMATCH,
+        // rustls' Error is non-exhaustive; `Other` comes from a crypto
+        // provider or a callback of ours.
+        _ => RTLS_INTERNAL_ERROR,
     }
 }
 

@@ -8,7 +8,6 @@
 
 #![allow(non_camel_case_types)]
 
-mod alloc;
 mod ffi;
 
 pub mod certkey;
@@ -24,9 +23,9 @@ use std::os::raw::c_char;
 
 /// The version of rustls this crate is built against; a test checks it
 /// against Cargo.lock.
-pub const RUSTLS_VERSION: &str = "0.20.8";
+pub const RUSTLS_VERSION: &str = "0.23.26";
 
-const VERSION_TEXT: &[u8] = b"rtls/0.1.0/rustls/0.20.8\0";
+const VERSION_TEXT: &[u8] = b"rtls/0.1.0/rustls/0.23.26\0";
 
 /// "rtls/<crate version>/rustls/<rustls version>", static, NUL-terminated.
 #[no_mangle]
@@ -52,7 +51,6 @@ mod tests {
     #[test]
     fn header_declares_exactly_the_exports() {
         let sources = [
-            include_str!("alloc.rs"),
             include_str!("certkey.rs"),
             include_str!("config.rs"),
             include_str!("connection.rs"),

@@ -85,6 +85,12 @@ impl CallbackStore {
     }
 }
 
+impl std::fmt::Debug for CallbackStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallbackStore")
+    }
+}
+
 impl StoresServerSessions for CallbackStore {
     fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
         if key.is_empty() || key.len() > MAX_KEY_LEN || value.len() > MAX_VALUE_LEN {

@@ -200,6 +200,19 @@ impl rtls_ticketer {
     }
 }
 
+/// The slot a ticket says it was made in (checked by decrypt_at).
+fn ticket_slot(ticket: &[u8]) -> Option<u64> {
+    let bytes = ticket.get(..SLOT_LEN)?;
+    Some(u64::from_be_bytes(<[u8; SLOT_LEN]>::try_from(bytes).ok()?))
+}
+
+impl std::fmt::Debug for rtls_ticketer {
+    // Never shows key material.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("rtls_ticketer").field("lifetime", &self.lifetime).finish_non_exhaustive()
+    }
+}
+
 /// Seconds since the epoch; None if the clock is before 1970.
 fn now_secs() -> Option<u64> {
     SystemTime::now().duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs())
@@ -215,13 +228,29 @@ impl ProducesTickets for rtls_ticketer {
     }
 
     fn encrypt(&self, plain: &[u8]) -> Option<Vec<u8>> {
-        // None: rustls sends no ticket and carries on.
+        // A TLS 1.2 resumption with a ticket of the current slot needs no
+        // new ticket: None makes rustls send an empty NewSessionTicket,
+        // which clients answer by keeping the ticket they have (RFC 5077
+        // 3.3; OpenSSL and rustls do). A new ticket here would cost the
+        // sealing and, worse, OpenSSL clients that keep sessions in an
+        // external cache (curl) drop the session they offered and are not
+        // handed the new one: every other reconnect was a full handshake.
+        // A ticket of the previous slot is renewed, as mod_ssl renews one
+        // whose key is about to retire.
+        if crate::context::current_ticket_opened() {
+            return None;
+        }
         self.encrypt_at(now_secs()?, plain)
     }
 
     fn decrypt(&self, cipher: &[u8]) -> Option<Vec<u8>> {
         // None: a full handshake.
-        self.decrypt_at(now_secs()?, cipher)
+        let now = now_secs()?;
+        let plain = self.decrypt_at(now, cipher)?;
+        if ticket_slot(cipher) == Some(self.slot_at(now)) {
+            crate::context::record_current_ticket();
+        }
+        Some(plain)
     }
 }
 

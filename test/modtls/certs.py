@@ -1,6 +1,6 @@
 """Certificates for the test suite, made with python3-cryptography.
 
-One RSA-2048 test CA issues leaf certificates with the key types rustls 0.20.8 can serve
+One RSA-2048 test CA issues leaf certificates with the key types rustls 0.23 can serve
 (ECDSA P-256 / P-384, RSA-2048, Ed25519). Files live under SERVER_ROOT/certs so the httpd
 configuration can name them relative to the ServerRoot.
 """
@@ -28,7 +28,7 @@ def new_private_key(key_type: str):
         return rsa.generate_private_key(public_exponent=65537, key_size=2048)
     if key_type == "ed25519":
         return ed25519.Ed25519PrivateKey.generate()
-    if key_type == "ec521":  # not supported by rustls 0.20.8: for negative tests
+    if key_type == "ec521":  # not supported by rustls 0.23: for negative tests
         return ec.generate_private_key(ec.SECP521R1())
     raise ValueError(f"unknown key type {key_type!r}, use one of {KEY_TYPES}")
 

@@ -28,9 +28,9 @@ from .http import HttpConnection, HttpResponse
 
 APACHE2 = "/usr/sbin/apache2"
 MODULES_DIR = "/usr/lib/apache2/modules"
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # the build of this checkout: <repo>/build/mod_tls.so
-DEFAULT_MOD_TLS_SO = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                                  "build", "mod_tls.so")
+DEFAULT_MOD_TLS_SO = os.path.join(REPO_ROOT, "build", "mod_tls.so")
 # Below Linux's ephemeral port range (32768-60999 by default): a client socket of the suite
 # itself (curl, openssl, Python) can get any port in that range as its local port, and while
 # it lingers in TIME_WAIT httpd cannot bind that port ("Address already in use"). Seen once
@@ -41,7 +41,7 @@ DEFAULT_PORT_BASE = 21100
 BASE_MODULES = ("mpm_event", "authz_core", "mime", "dir", "alias", "cgid", "headers", "rewrite",
                 "reqtimeout", "setenvif", "env")
 
-# The suites rustls 0.20.8 offers: OpenSSL name (what Python's ssl and openssl s_client report)
+# The suites rustls 0.23 offers: OpenSSL name (what Python's ssl and openssl s_client report)
 # -> IANA name (what mod_tls reports in SSL_CIPHER). TLS 1.3 suites have the same name in both.
 TLS13_SUITES = ("TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256")
 TLS12_ECDSA_SUITES = {
@@ -311,6 +311,16 @@ class TlsTestEnv:
         self.listen_ports: List[Tuple[str, int]] = []
         self.last_start_mark = 0
         self._big_files = {}
+
+    @property
+    def rustls_version(self) -> str:
+        """The rustls version rtls is built on, as rtls/Cargo.lock pins it."""
+        lock = os.path.join(REPO_ROOT, "rtls", "Cargo.lock")
+        with open(lock) as f:
+            m = re.search(r'name = "rustls"\nversion = "([^"]+)"', f.read())
+        if not m:
+            raise ServerError(f"{lock} pins no rustls")
+        return m.group(1)
 
     # ------------------------------------------------------------------ setup
 
