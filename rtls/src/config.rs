@@ -90,7 +90,7 @@ impl rtls_server_config {
     }
 }
 
-fn versions_from(min: u16) -> Result<Vec<&'static SupportedProtocolVersion>, rtls_result> {
+pub(crate) fn versions_from(min: u16) -> Result<Vec<&'static SupportedProtocolVersion>, rtls_result> {
     match min {
         0..=TLS12 => Ok(vec![&rustls::version::TLS13, &rustls::version::TLS12]),
         TLS13 => Ok(vec![&rustls::version::TLS13]),
@@ -213,14 +213,10 @@ pub extern "C" fn rtls_server_config_builder_set_cipher_suites(
 ) -> rtls_result {
     guard(|| {
         let b = try_mut!(b);
-        if ids.is_null() && count > 0 {
-            return RTLS_INTERNAL_NULL_ARGUMENT;
-        }
-        let ids: &[u16] = if count == 0 { &[] } else { unsafe { std::slice::from_raw_parts(ids, count) } };
-        let suites: Vec<SupportedCipherSuite> = ids.iter().filter_map(|id| suite_by_id(*id)).collect();
-        if suites.is_empty() {
-            return RTLS_CONF_NO_CIPHER_SUITES;
-        }
+        let suites = match suites_by_ids(ids, count) {
+            Ok(s) => s,
+            Err(rv) => return rv,
+        };
         b.suites = Some(suites);
         RTLS_OK
     })
@@ -319,6 +315,22 @@ pub extern "C" fn rtls_server_config_free(cfg: *const rtls_server_config) {
         }
         RTLS_OK
     });
+}
+
+/// The suites of `ids` (`count` IANA ids, NULL only with 0) that rustls
+/// implements, in that order. Errors: `RTLS_CONF_NO_CIPHER_SUITES` if none
+/// remains, `RTLS_INTERNAL_NULL_ARGUMENT`.
+pub(crate) fn suites_by_ids(ids: *const u16, count: usize) -> Result<Vec<SupportedCipherSuite>, rtls_result> {
+    if ids.is_null() && count > 0 {
+        return Err(RTLS_INTERNAL_NULL_ARGUMENT);
+    }
+    // SAFETY: C passes `count` readable ids (the header's contract).
+    let ids: &[u16] = if count == 0 { &[] } else { unsafe { std::slice::from_raw_parts(ids, count) } };
+    let suites: Vec<SupportedCipherSuite> = ids.iter().filter_map(|id| suite_by_id(*id)).collect();
+    if suites.is_empty() {
+        return Err(RTLS_CONF_NO_CIPHER_SUITES);
+    }
+    Ok(suites)
 }
 
 pub(crate) fn suite_by_id(id: u16) -> Option<SupportedCipherSuite> {

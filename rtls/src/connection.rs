@@ -12,9 +12,11 @@ use std::io::{self, Read, Write};
 use std::os::raw::c_void;
 use std::sync::Arc;
 
+use pki_types::ServerName;
 use rustls::server::{Accepted, AcceptedAlert, Acceptor};
-use rustls::{Connection, Error, HandshakeKind};
+use rustls::{ClientConnection, Connection, Error, HandshakeKind};
 
+use crate::client_config::{parse_alpn_wire, rtls_client_config};
 use crate::config::rtls_server_config;
 use crate::context;
 use crate::error::rtls_result::{self, *};
@@ -77,8 +79,12 @@ fn alert_record(description: u8) -> [u8; 7] {
 
 impl rtls_conn {
     fn new_server() -> rtls_conn {
+        rtls_conn::with_phase(Phase::Accepting(Acceptor::default()))
+    }
+
+    fn with_phase(phase: Phase) -> rtls_conn {
         rtls_conn {
-            phase: Phase::Accepting(Acceptor::default()),
+            phase,
             pending: Vec::new(),
             server_name: None,
             chosen_key: None,
@@ -235,6 +241,52 @@ pub extern "C" fn rtls_conn_server_new(out: *mut *mut rtls_conn) -> rtls_result 
             return RTLS_INTERNAL_NULL_ARGUMENT;
         }
         unsafe { set_out(out, Box::into_raw(Box::new(rtls_conn::new_server()))) };
+        RTLS_OK
+    })
+}
+
+/// A client connection to `server_name` (`server_name_len` bytes of a DNS
+/// name or an IP address in text form, read during the call), offering the
+/// ALPN protocols of `alpn_wire` (`alpn_len` bytes: each name preceded by
+/// its length byte, e.g. "\x02h2\x08http/1.1"; NULL or empty for none).
+/// SNI is sent for a DNS name, never for an IP address; the server's
+/// certificate must be valid for the name or address. The ClientHello is
+/// ready at once ([`rtls_conn_wants_write`], [`rtls_conn_write_tls`]): the
+/// client speaks first. The connection keeps its own reference to the
+/// configuration. Free it with [`rtls_conn_free`]. Errors:
+/// `RTLS_PEER_BAD_SERVER_NAME` (not a valid DNS name or IP address; it is
+/// the name given for the server, hence the peer category), `RTLS_CONF_ERROR`
+/// (a malformed ALPN list), 4xxx.
+#[no_mangle]
+pub extern "C" fn rtls_conn_client_new(
+    config: *const rtls_client_config,
+    server_name: *const u8,
+    server_name_len: usize,
+    alpn_wire: *const u8,
+    alpn_len: usize,
+    out: *mut *mut rtls_conn,
+) -> rtls_result {
+    guard(|| {
+        let cfg = try_ref!(config);
+        let name = try_slice!(server_name, server_name_len);
+        let alpn = try_slice!(alpn_wire, alpn_len);
+        if out.is_null() {
+            return RTLS_INTERNAL_NULL_ARGUMENT;
+        }
+        let name = match std::str::from_utf8(name).ok().and_then(|n| ServerName::try_from(n.to_string()).ok()) {
+            Some(n) => n,
+            None => return RTLS_PEER_BAD_SERVER_NAME,
+        };
+        let alpn = match parse_alpn_wire(alpn) {
+            Some(a) => a,
+            None => return RTLS_CONF_ERROR,
+        };
+        let conn = match ClientConnection::new(cfg.for_alpn(alpn), name) {
+            Ok(c) => c,
+            Err(e) => return map_rustls_error(&e),
+        };
+        let c = rtls_conn::with_phase(Phase::Active(Connection::Client(conn)));
+        unsafe { set_out(out, Box::into_raw(Box::new(c))) };
         RTLS_OK
     })
 }

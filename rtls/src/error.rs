@@ -43,6 +43,7 @@ pub enum rtls_result {
     RTLS_CONF_BAD_DER = 2012,
     RTLS_CONF_BAD_TICKET_KEY = 2013,
     RTLS_CONF_BAD_TICKET_LIFETIME = 2014,
+    RTLS_CONF_NO_TRUST_ANCHORS = 2015,
     RTLS_CONF_ERROR = 2099,
 
     RTLS_IO_WOULD_BLOCK = 3001,
@@ -93,6 +94,7 @@ impl rtls_result {
         RTLS_CONF_BAD_DER,
         RTLS_CONF_BAD_TICKET_KEY,
         RTLS_CONF_BAD_TICKET_LIFETIME,
+        RTLS_CONF_NO_TRUST_ANCHORS,
         RTLS_CONF_ERROR,
         RTLS_IO_WOULD_BLOCK,
         RTLS_IO_EOF,
@@ -139,6 +141,7 @@ impl rtls_result {
             RTLS_CONF_BAD_DER => b"certificate DER is malformed or breaks RFC 5280\0",
             RTLS_CONF_BAD_TICKET_KEY => b"session ticket secret too short (at least 32 bytes)\0",
             RTLS_CONF_BAD_TICKET_LIFETIME => b"session ticket lifetime out of range (60 to 86400 seconds)\0",
+            RTLS_CONF_NO_TRUST_ANCHORS => b"no trust anchors to verify servers with\0",
             RTLS_CONF_ERROR => b"configuration error\0",
             RTLS_IO_WOULD_BLOCK => b"no data available now\0",
             RTLS_IO_EOF => b"peer closed the connection (close_notify)\0",

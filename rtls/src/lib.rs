@@ -11,6 +11,7 @@
 mod ffi;
 
 pub mod certkey;
+pub mod client_config;
 pub mod config;
 pub mod connection;
 mod context;
@@ -52,6 +53,7 @@ mod tests {
     fn header_declares_exactly_the_exports() {
         let sources = [
             include_str!("certkey.rs"),
+            include_str!("client_config.rs"),
             include_str!("config.rs"),
             include_str!("connection.rs"),
             include_str!("error.rs"),
