@@ -24,7 +24,7 @@ from . import procs
 APACHE2 = "/usr/sbin/apache2"
 MODULES_DIR = "/usr/lib/apache2/modules"
 
-# rustls 0.20.8's default suites, in its order. mod_ssl gets the same, in OpenSSL's names.
+# rustls 0.23.26's default suites (ring provider), in its order. mod_ssl gets the same, in OpenSSL's names.
 TLS13_SUITES = "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"
 TLS12_SUITES = ("ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:"
                 "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305")
