@@ -24,6 +24,14 @@ from typing import Dict, List, Optional
 NO_REP_MOVSB = "glibc.cpu.x86_rep_movsb_threshold=4294967295"
 
 
+def crates_dir() -> str:
+    """The registry directory with the locked crates (fetched there if missing)."""
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                          "scripts", "crates.sh")
+    subprocess.run([script, "fetch"], check=True, timeout=600)
+    return subprocess.run([script, "dir"], check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
+
+
 def build_tools(bench_dir: str, target_dir: str, cargo: str, log, callgrind: bool = True) -> Dict[str, Optional[str]]:
     """Build bench/hsload (the handshake client; rebuilt only when it changes) and, if asked,
     bench/callgrind (the driver; rebuilt whenever rtls changes). Returns the binaries' paths,
@@ -33,8 +41,10 @@ def build_tools(bench_dir: str, target_dir: str, cargo: str, log, callgrind: boo
         if pkg == "callgrind" and not callgrind:
             paths[binary] = None
             continue
-        # cargo reads .cargo/config.toml (the offline source replacement) from the working directory
-        cmd = [cargo, "build", "--release", "--offline", "--target-dir", target_dir]
+        # cargo reads .cargo/config.toml (the offline source replacement) from the working directory;
+        # the directory of the crates is the build's (scripts/crates.sh)
+        cmd = [cargo, "build", "--release", "--offline", "--locked", "--target-dir", target_dir,
+               "--config", f'source.debian.directory="{crates_dir()}"']
         src = os.path.join(bench_dir, pkg)
         log(f"building {binary}: (cd {os.path.relpath(src)} && {' '.join(cmd)})")
         r = subprocess.run(cmd, cwd=src, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1200)

@@ -23,7 +23,6 @@
 //! Prints one line of `key=value` pairs: what was negotiated and how much was done, so the
 //! caller can check the run did what it says.
 
-use std::convert::TryFrom;
 use std::io::{Read, Write};
 use std::os::raw::c_void;
 use std::process::exit;
@@ -43,7 +42,8 @@ use rtls::connection::{
 };
 use rtls::error::rtls_result;
 
-use rustls::{ClientConfig, ClientConnection, ServerName};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection};
 
 use hsload::{client_config, Resume};
 
@@ -111,7 +111,11 @@ fn server_step(conn: *mut rtls_conn, config: *const rtls_server_config, input: &
         );
         off += n;
         let (mut plain, mut tls) = (0usize, 0usize);
-        check(rtls_conn_process(conn, &mut plain, &mut tls), "rtls_conn_process");
+        // no events: the hello is found with rtls_conn_has_hello, as mod_tls' filters do
+        check(
+            rtls_conn_process(conn, &mut plain, &mut tls, ptr::null_mut()),
+            "rtls_conn_process",
+        );
         if rtls_conn_has_hello(conn) {
             check(rtls_conn_accept(conn, config, ptr::null(), 0), "rtls_conn_accept");
         }

@@ -16,7 +16,6 @@
 //!
 //! Prints one line: `connections=N failed=F seconds=S` and, if any failed, `first_error=...`.
 
-use std::convert::TryFrom;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::exit;
@@ -25,7 +24,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rustls::{ClientConfig, ClientConnection, ServerName, StreamOwned};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
 use hsload::{client_config, Resume};
 
