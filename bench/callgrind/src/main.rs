@@ -3,7 +3,8 @@
 //! server side needs.
 //!
 //!   rtls-callgrind handshake --cert C --key K --tls 13|12 --suite aes128gcm|chacha20 --count N
-//!       N full handshakes, each on a new server connection (created, fed, accepted, freed);
+//!       N full handshakes, each on a new server connection (created, fed, accepted, freed),
+//!       after one that is not counted (warm-up);
 //!       the client keeps no sessions, so none is resumed.
 //!   rtls-callgrind bulk --cert C --key K --tls 13|12 --suite ... --count MIB
 //!       one handshake, then MIB MiB of response data encrypted by the server in 16 KiB
@@ -237,14 +238,20 @@ fn server_config(o: &Options) -> *const rtls_server_config {
     cfg
 }
 
+/// Which server function does the work, and so which toggle of callgrind counts it.
+#[derive(Clone, Copy, PartialEq)]
+enum Counted {
+    Handshake,
+    Data,
+    /// Not counted: the warm-up handshake, which fills what every later one finds ready
+    /// (rustls' cache of the compressed certificate message: one brotli compression of
+    /// ~15 M instructions per configuration and process).
+    No,
+}
+
 /// Client -> server -> client until neither side has anything to say and the handshake is
-/// done on both. `counted_as_hs` picks which server function does the work.
-fn exchange(
-    client: &mut ClientConnection,
-    conn: *mut rtls_conn,
-    config: *const rtls_server_config,
-    counted_as_hs: bool,
-) {
+/// done on both.
+fn exchange(client: &mut ClientConnection, conn: *mut rtls_conn, config: *const rtls_server_config, counted: Counted) {
     for _ in 0..100 {
         let mut to_server = Vec::new();
         while client.wants_write() {
@@ -254,10 +261,10 @@ fn exchange(
         }
         let mut to_client = Vec::new();
         if !to_server.is_empty() || rtls_conn_wants_write(conn) {
-            if counted_as_hs {
-                bench_srv_hs_step(conn, config, &to_server, &mut to_client);
-            } else {
-                bench_srv_enc_step(conn, config, &to_server, &mut to_client);
+            match counted {
+                Counted::Handshake => bench_srv_hs_step(conn, config, &to_server, &mut to_client),
+                Counted::Data => bench_srv_enc_step(conn, config, &to_server, &mut to_client),
+                Counted::No => server_step(conn, config, &to_server, &mut to_client),
             }
         }
         if !to_client.is_empty() {
@@ -296,8 +303,19 @@ fn handshake(client_cfg: &Arc<ClientConfig>, config: *const rtls_server_config) 
     let mut client =
         ClientConnection::new(Arc::clone(client_cfg), name).unwrap_or_else(|e| die(&format!("client: {}", e)));
     let conn = bench_srv_hs_new();
-    exchange(&mut client, conn, config, true);
+    exchange(&mut client, conn, config, Counted::Handshake);
     (client, conn)
+}
+
+/// One handshake callgrind does not count (see Counted::No).
+fn warm_up(client_cfg: &Arc<ClientConfig>, config: *const rtls_server_config) {
+    let name = ServerName::try_from("localhost").unwrap_or_else(|_| die("bad server name"));
+    let mut client =
+        ClientConnection::new(Arc::clone(client_cfg), name).unwrap_or_else(|e| die(&format!("client: {}", e)));
+    let mut conn: *mut rtls_conn = ptr::null_mut();
+    check(rtls_conn_server_new(&mut conn), "rtls_conn_server_new");
+    exchange(&mut client, conn, config, Counted::No);
+    rtls_conn_free(conn);
 }
 
 /// A request from the client, taken in by the server (counted as data transfer).
@@ -306,7 +324,7 @@ fn request(client: &mut ClientConnection, conn: *mut rtls_conn, config: *const r
         .writer()
         .write_all(b"GET /bulk HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .unwrap_or_else(|e| die(&format!("client write: {}", e)));
-    exchange(client, conn, config, false);
+    exchange(client, conn, config, Counted::Data);
 }
 
 /// glibc's mallinfo2 (glibc 2.33+): all arenas.
@@ -377,6 +395,7 @@ fn main() {
             }
         }
         "handshake" => {
+            warm_up(&client_cfg, config);
             for _ in 0..o.count {
                 let (client, conn) = handshake(&client_cfg, config);
                 version = rtls_conn_protocol_version(conn);
