@@ -5,6 +5,7 @@
 #   make test       everything the suite checks (same as .ci/run)
 #   make install    install the module and tls.load/tls.conf for a2enmod
 #   make bench      the side-by-side benchmark with mod_ssl (see docs/)
+#   make header     regenerate rtls/include/rtls.h from the Rust code (cbindgen)
 #
 # Variables: APXS (default apxs), CARGO (default: Debian's, see scripts/lib.sh), DESTDIR,
 # MODTLS_CRATES (a registry directory holding the locked crates; default: scripts/crates.sh).
@@ -18,7 +19,7 @@ CARGO_SRC := --config 'source.debian.directory="$(CRATES)"'
 RTLS_LIB := rtls/target/release/librtls.a
 
 SRC := src/mod_tls.c src/tls_cache.c src/tls_cert.c src/tls_conf.c src/tls_core.c src/tls_filter.c \
-       src/tls_proto.c src/tls_util.c src/tls_var.c
+       src/tls_proto.c src/tls_server.c src/tls_setup.c src/tls_util.c src/tls_var.c
 HDR := $(wildcard src/*.h) rtls/include/rtls.h
 RS  := $(wildcard rtls/src/*.rs) rtls/Cargo.toml rtls/Cargo.lock rtls/.cargo/config.toml
 
@@ -32,7 +33,7 @@ APXS_LDFLAGS := -Wl,-Wl,--version-script=$(CURDIR)/src/exports.map -Wl,-Wl,--gc-
 MODDIR  = $(shell $(APXS) -q LIBEXECDIR)
 SYSCONF = $(shell $(APXS) -q SYSCONFDIR)
 
-.PHONY: all rtls test install clean bench demo
+.PHONY: all rtls test install clean bench demo header
 
 all: $(BUILD)/mod_tls.so
 
@@ -58,6 +59,13 @@ $(BUILD)/mod_tls.so: $(SRC) $(HDR) $(RTLS_LIB) src/exports.map Makefile
 
 test:
 	./scripts/test.sh
+
+# rtls.h is generated from rtls/src by cbindgen (Debian's package) with rtls/cbindgen.toml, which
+# says why cbindgen reads lib.rs rather than the crate directory. test/test_00_source.py runs the
+# same command and fails when the committed header differs.
+CBINDGEN ?= cbindgen
+header:
+	$(CBINDGEN) --quiet --config rtls/cbindgen.toml --output rtls/include/rtls.h rtls/src/lib.rs
 
 bench: all
 	./bench/run.sh $(BENCH_ARGS)

@@ -11,7 +11,7 @@ if . /etc/os-release 2>/dev/null && [ "${VERSION_CODENAME:-}" = bookworm ]; then
 else
     MODTLS_RUST_PKGS="rustc cargo"
 fi
-MODTLS_TEST_PKGS="python3 python3-pytest python3-cryptography nghttp2-client clang libclang-rt-14-dev libapr1-dev redis-server memcached libssl-dev"
+MODTLS_TEST_PKGS="python3 python3-pytest python3-cryptography nghttp2-client clang libclang-rt-14-dev libapr1-dev redis-server memcached libssl-dev cbindgen"
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -1,29 +1,25 @@
-/* mod_tls.c: the module record and its hooks. Everything else lives in the
- * files named by concern: tls_conf (directives), tls_cert (certificates),
- * tls_core (connections, SNI, ALPN, request checks), tls_filter (I/O),
+/* mod_tls.c: the module record, its hooks and their order. Everything else
+ * lives in the files named by concern: tls_conf (directives), tls_cert
+ * (certificates), tls_setup (post_config: TLS setups), tls_core (the
+ * connection object and its state), tls_server (incoming connections: SNI,
+ * ALPN, request checks), tls_filter (the byte pump), tls_cache (sessions),
  * tls_var (variables), tls_proto (names of versions and suites).
  */
-#include <apr_strings.h>
-
 #include <httpd.h>
 #include <http_config.h>
 #include <http_connection.h>
-#include <http_core.h>
-#include <http_log.h>
 #include <http_protocol.h>
 #include <http_request.h>
 #include <http_ssl.h>
 #include <mod_status.h>
 
-#include "rtls.h"
 #include "tls_cache.h"
 #include "tls_conf.h"
 #include "tls_core.h"
 #include "tls_filter.h"
-#include "tls_util.h"
+#include "tls_server.h"
+#include "tls_setup.h"
 #include "tls_var.h"
-#include "tls_version.h"
-
 
 static void tls_register_hooks(apr_pool_t *p);
 
@@ -49,6 +45,8 @@ static int hook_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     return OK;
 }
 
+/* The session cache and ticket secret first: every TLS setup built next
+ * gets them. */
 static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     int rv;
@@ -56,66 +54,13 @@ static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     (void)plog;
     rv = tls_cache_post_config(pconf, ptemp, s);
     if (rv != OK) return rv;
-    rv = tls_core_init(pconf, ptemp, s);
-    if (rv != OK) return rv;
-
-    /* httpd reads its configuration twice at startup: say hello on the run
-     * that serves (and on every restart), not on the preflight. */
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
-    if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_NORMAL) {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, TLS_LOGNO(0001) "mod_tls/%s (%s) initialized", MOD_TLS_VERSION,
-                     rtls_version());
-    }
-    return OK;
-}
-
-static void hook_child_init(apr_pool_t *pchild, server_rec *s)
-{
-    tls_cache_child_init(pchild, s);
+    return tls_setup_post_config(pconf, ptemp, s);
 }
 
 static int hook_pre_connection(conn_rec *c, void *csd)
 {
     (void)csd;
-    return tls_core_pre_connection(c);
-}
-
-/* Finish the handshake before the protocol handlers look at the
- * connection: ALPN may switch it to h2. */
-static int hook_process_connection(conn_rec *c)
-{
-    tls_conn_t *cc;
-
-    if (c->master) return DECLINED;
-    cc = tls_conn_get(c);
-    if (!cc || cc->state != TLS_CONN_ST_CLIENT_HELLO) return DECLINED;
-    if (tls_filter_handshake(cc) == APR_SUCCESS) return DECLINED;
-    /* The alert (if any) was sent; end the connection without more ado. */
-    c->aborted = 1;
-    if (c->cs) c->cs->state = CONN_STATE_LINGER;
-    return DONE;
-}
-
-static int hook_post_read_request(request_rec *r)
-{
-    return tls_core_request_check(r);
-}
-
-static int hook_conn_is_ssl(conn_rec *c)
-{
-    tls_conn_t *cc = tls_conn_get(c);
-
-    return (cc && cc->state != TLS_CONN_ST_DONE) ? OK : DECLINED;
-}
-
-static const char *hook_http_scheme(const request_rec *r)
-{
-    return tls_conn_get(r->connection) ? "https" : NULL;
-}
-
-static apr_port_t hook_default_port(const request_rec *r)
-{
-    return tls_conn_get(r->connection) ? 443 : 0;
+    return tls_server_pre_connection(c);
 }
 
 static void tls_register_hooks(apr_pool_t *p)
@@ -128,15 +73,16 @@ static void tls_register_hooks(apr_pool_t *p)
     tls_filter_register();
     ap_hook_pre_config(hook_pre_config, after_ssl, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(hook_post_config, after_ssl, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(hook_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(tls_cache_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_connection(hook_pre_connection, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, tls_cache_status, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_process_connection(hook_process_connection, NULL, before_h2, APR_HOOK_FIRST);
-    ap_hook_post_read_request(hook_post_read_request, NULL, NULL, APR_HOOK_MIDDLE);
+    /* the handshake ends before mod_http2 looks at the connection: ALPN may switch it to h2 */
+    ap_hook_process_connection(tls_server_process_connection, NULL, before_h2, APR_HOOK_FIRST);
+    ap_hook_post_read_request(tls_server_request_check, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(tls_var_request_fixup, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_ssl_conn_is_ssl(hook_conn_is_ssl, NULL, before_ssl, APR_HOOK_MIDDLE);
+    ap_hook_ssl_conn_is_ssl(tls_core_conn_is_ssl, NULL, before_ssl, APR_HOOK_MIDDLE);
     ap_hook_ssl_var_lookup(tls_var_lookup, NULL, before_ssl, APR_HOOK_MIDDLE);
     ap_hook_expr_lookup(tls_var_expr_lookup, NULL, before_ssl, APR_HOOK_MIDDLE);
-    ap_hook_http_scheme(hook_http_scheme, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_default_port(hook_default_port, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_http_scheme(tls_server_http_scheme, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_default_port(tls_server_default_port, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -52,7 +52,7 @@ TLS_MUST_CHECK int tls_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, s
 void tls_cache_child_init(apr_pool_t *pchild, server_rec *s);
 
 /* Give a TLS setup's rustls configuration the shared cache and tickets.
- * `setup_id` identifies the setup (see tls_core); `pconf` owns what is
+ * `setup_id` identifies the setup (see tls_setup); `pconf` owns what is
  * made. Returns an rtls result. */
 TLS_MUST_CHECK rtls_result tls_cache_setup_builder(apr_pool_t *pconf, server_rec *s, rtls_server_config_builder *b,
                                                    const char *setup_id);

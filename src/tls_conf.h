@@ -1,7 +1,7 @@
 /* tls_conf.h: configuration records, directive table, create/merge.
  *
  * Phases: records are created and filled while httpd reads its
- * configuration (config time, pool pconf); tls_core fills the "computed"
+ * configuration (config time, pool pconf); tls_setup fills the "computed"
  * fields in post_config; at run time they are read-only and shared by all
  * threads. Values start UNSET and get their defaults in the merge
  * function; the main server is merged with an empty record in post_config
@@ -36,7 +36,7 @@ typedef struct tls_conf_global_t {
     apr_pool_t *pool;             /* pconf */
     apr_array_header_t *engines;  /* tls_engine_t */
     apr_hash_t *certs;            /* tls_cert registry, see tls_cert.h */
-    apr_hash_t *configs;          /* TLS setup key -> tls_setup_t (tls_core) */
+    apr_hash_t *configs;          /* TLS setup key -> tls_setup_t (tls_setup) */
     int enabled_servers;          /* computed: servers reachable over TLS */
     struct tls_cache_t *cache;    /* session cache and tickets (tls_cache.c) */
 } tls_conf_global_t;
@@ -50,7 +50,7 @@ typedef struct tls_conf_server_t {
     apr_array_header_t *ciphers_suppress; /* apr_uint16_t; NULL: unset, empty: 'none' */
     int honor_client_order;    /* TLSHonorClientOrder, default on */
 
-    /* computed in post_config (tls_core) */
+    /* computed in post_config (tls_setup) */
     int enabled;                      /* reachable on a TLSEngine address */
     struct tls_setup_t *setup;        /* TLS setup this server uses; shared */
 } tls_conf_server_t;

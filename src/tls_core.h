@@ -1,5 +1,18 @@
-/* tls_core.h: which connections are TLS, their state, the choice of
- * virtual host by SNI, ALPN through httpd, and the request checks.
+/* tls_core.h: the TLS connection object of this module, the same for both
+ * directions: incoming connections (tls_server, we are the TLS server) and,
+ * next, outgoing ones (mod_proxy backends, we are the TLS client).
+ *
+ * tls_core owns the connection's state machine: the state changes only
+ * through the functions below. Who decides what (which connections are TLS,
+ * which configuration a connection is bound to) is the caller's business
+ * (tls_server for incoming connections); how bytes move is tls_filter's.
+ *
+ *   tls_conn_create                          -> INIT
+ *   INIT      -- hello, cc->on_hello bound   -> HANDSHAKE   (server)
+ *   INIT      -- first TLS bytes sent        -> HANDSHAKE   (client)
+ *   INIT, HANDSHAKE -- handshake done        -> TRAFFIC
+ *   TRAFFIC   -- close_notify queued         -> NOTIFIED
+ *   any       -- failure, peer gone, freed   -> DONE
  */
 #ifndef TLS_CORE_H
 #define TLS_CORE_H
@@ -10,71 +23,104 @@
 #include "tls_conf.h"
 #include "tls_util.h"
 
-/* A distinct TLS setup (certificates + TLS settings). Virtual hosts with the
- * same setup share one, and with it one rustls configuration; two hosts are
- * TLS-compatible (a request may move between them, see 421) exactly when
- * they share a setup. Built in post_config, in pconf, read-only later. */
-typedef struct tls_setup_t {
-    const char *id;                  /* identity: files and settings */
-    apr_array_header_t *certs;       /* tls_cert_t*, in rtls key order */
-    const rtls_server_config *config;
-} tls_setup_t;
+/* Which end of the TLS connection we are. */
+typedef enum {
+    TLS_SIDE_SERVER, /* incoming: the peer is a client */
+    TLS_SIDE_CLIENT, /* outgoing: the peer is a server */
+} tls_side_t;
 
 /* Connection states, in the order a connection passes them. */
 typedef enum {
-    TLS_CONN_ST_CLIENT_HELLO, /* waiting for the complete ClientHello */
-    TLS_CONN_ST_HANDSHAKE,    /* bound to a virtual host's setup */
-    TLS_CONN_ST_TRAFFIC,      /* application data */
-    TLS_CONN_ST_NOTIFIED,     /* we sent close_notify */
-    TLS_CONN_ST_DONE,         /* closed or aborted: nothing more to do */
+    TLS_CONN_ST_INIT,      /* server: waiting for the ClientHello; client: nothing sent yet */
+    TLS_CONN_ST_HANDSHAKE, /* bound to a configuration, handshake under way */
+    TLS_CONN_ST_TRAFFIC,   /* application data */
+    TLS_CONN_ST_NOTIFIED,  /* we sent close_notify */
+    TLS_CONN_ST_DONE,      /* closed or aborted: nothing more to do */
 } tls_conn_state_t;
 
+struct tls_conn_t;
 struct tls_filter_ctx_t;
 
+/* Called by tls_conn_on_events when a ClientHello waits (server side):
+ * choose what to answer and bind cc->rtls with rtls_conn_accept, or refuse
+ * it with rtls_conn_reject. May set cc->server, cc->sc and cc->keys.
+ * Returns APR_SUCCESS when bound; otherwise an error, logged by the
+ * callback, and an alert (if any) waits in cc->rtls. */
+typedef apr_status_t tls_conn_hello_fn(struct tls_conn_t *cc);
+
 /* Per TLS connection, in c->pool, stored in c->conn_config. Used by one
- * thread at a time (the one httpd gives the connection to). */
+ * thread at a time (the one httpd gives the connection to). Every field is
+ * read-only outside tls_core.c except those marked as set by the side's
+ * own code. */
 typedef struct tls_conn_t {
     conn_rec *c;
+    tls_side_t side;
     tls_conn_state_t state;
-    rtls_conn *rtls;             /* freed by a c->pool cleanup */
-    server_rec *server;          /* chosen by SNI, else c->base_server */
-    tls_conf_server_t *sc;       /* server's config */
-    const char *sni;             /* NULL when the client sent none */
-    const char *alpn;            /* negotiated protocol, NULL if none */
-    apr_uint16_t version;        /* after the handshake */
-    apr_uint16_t suite;
-    const char *version_name;
-    const char *suite_name;
-    int resumed;                 /* the handshake resumed a session */
-    const struct tls_cert_t *cert; /* the certificate presented, NULL if unknown */
-    struct tls_filter_ctx_t *filter;
-} tls_conn_t;
+    rtls_conn *rtls;             /* owned; freed by a c->pool cleanup or tls_conn_free */
+    tls_conn_hello_fn *on_hello; /* set by the side's code; NULL: a hello is refused */
+    struct tls_filter_ctx_t *filter; /* set by tls_filter_conn_init */
 
-/* post_config: decide which servers are reachable over TLS, check that
- * each has certificates, build the TLS setups. Returns OK, or an httpd
- * error (after logging what is wrong) that stops the start. */
-TLS_MUST_CHECK int tls_core_init(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *base_server);
+    /* set by the side's code (defaults: c->base_server and its record) */
+    server_rec *server;          /* server: chosen by SNI */
+    tls_conf_server_t *sc;       /* config of `server` */
+    const apr_array_header_t *keys; /* tls_cert_t* in the bound configuration's key order, or NULL */
+
+    /* what was negotiated: recorded once, when the handshake is done */
+    const char *sni;             /* server name of the handshake, NULL if none */
+    const char *alpn;            /* negotiated protocol, NULL if none */
+    apr_uint16_t version;        /* IANA protocol version */
+    apr_uint16_t suite;          /* IANA cipher suite id */
+    const char *version_name;    /* "TLSv1.3" */
+    const char *suite_name;      /* IANA name */
+    int resumed;                 /* the handshake resumed a session */
+    const struct tls_cert_t *cert; /* our certificate presented (from `keys`), NULL if unknown */
+    int peer_closed;             /* the peer's close_notify arrived */
+} tls_conn_t;
 
 /* The TLS state of `c` (for secondary connections, of their master), or
  * NULL if `c` is not a TLS connection of this module. Any phase. */
 tls_conn_t *tls_conn_get(conn_rec *c);
 
-/* pre_connection: if `c` arrived on a TLSEngine address, create its TLS
- * state and filters. Returns OK or an httpd error. */
-TLS_MUST_CHECK int tls_core_pre_connection(conn_rec *c);
+/* Make `c` a TLS connection of this module, on side `side`, in state INIT
+ * (per connection: pre_connection for incoming ones). Takes ownership of
+ * *prtls, a fresh rtls connection of that side, and sets *prtls to NULL:
+ * from here on a cleanup of c->pool frees it (or tls_conn_free does). The
+ * result lives in c->pool, is what tls_conn_get(c) returns from now on,
+ * and is never NULL. The caller then sets on_hello (server) and adds the
+ * filters (tls_filter_conn_init). */
+tls_conn_t *tls_conn_create(conn_rec *c, tls_side_t side, rtls_conn **prtls);
 
-/* Called by the input filter once the ClientHello is complete: choose the
- * virtual host by SNI, negotiate ALPN through httpd, bind the rustls
- * connection. On failure an alert waits in cc->rtls and an error is
- * returned (already logged). */
-TLS_MUST_CHECK apr_status_t tls_core_conn_hello(tls_conn_t *cc);
+/* Free the rtls connection now instead of with c->pool, and move to DONE
+ * (the filters refuse further work). Per connection; idempotent. */
+void tls_conn_free(tls_conn_t *cc);
 
-/* Called by the input filter when the handshake completed: record what
- * was negotiated. */
-void tls_core_conn_handshake_done(tls_conn_t *cc);
+/* Per connection, called by the byte pump with the RTLS_EVENT_* bits one
+ * rtls_conn_process step reported (0 is fine):
+ *   HELLO:          INIT -> HANDSHAKE through cc->on_hello (not set: the
+ *                   hello is refused with an internal_error alert);
+ *   HANDSHAKE_DONE: -> TRAFFIC, recording what was negotiated;
+ *   PEER_CLOSED:    cc->peer_closed (the state is not changed).
+ * Returns APR_SUCCESS, or the error of the hello callback (already logged;
+ * an alert may wait in cc->rtls): the caller sends that and aborts. */
+TLS_MUST_CHECK apr_status_t tls_conn_on_events(tls_conn_t *cc, uint32_t events);
 
-/* post_read_request: 403 (no SNI while name-based virtual hosts and
- * TLSStrictSNI on) and 421 (request for a host with another TLS setup). */
-int tls_core_request_check(request_rec *r);
+/* Per connection, called by the byte pump after TLS bytes went to the
+ * network: a client in INIT has sent its hello (-> HANDSHAKE). Nothing
+ * changes otherwise. */
+void tls_conn_on_sent(tls_conn_t *cc);
+
+/* Per connection, in TRAFFIC: queue close_notify (the pump sends it) and
+ * move to NOTIFIED. If rtls refuses, nothing is queued and the state stays:
+ * the connection then ends without close_notify, which is all there is to
+ * do about it. */
+void tls_conn_close_notify(tls_conn_t *cc);
+
+/* Per connection: nothing more is to be done on the connection (it failed,
+ * the peer went away, or it was aborted): -> DONE. */
+void tls_conn_done(tls_conn_t *cc);
+
+/* ssl_conn_is_ssl hook: OK for a TLS connection of this module that is not
+ * DONE, else DECLINED (other modules may answer). Any phase. */
+int tls_core_conn_is_ssl(conn_rec *c);
 
 #endif /* TLS_CORE_H */

@@ -5,6 +5,11 @@
  *   network -> core input -> [TLS input]  -> plaintext brigade -> httpd
  *   httpd   -> [TLS output] -> core output -> network
  *
+ * The pump does not care which side of the TLS connection we are: it moves
+ * TLS bytes between the filters below and rtls, plaintext between rtls and
+ * the brigades above, and hands what rtls reports (RTLS_EVENT_*) to
+ * tls_core, which owns the connection's state.
+ *
  * Input: TLS bytes are read from the filter below in chunks of at most
  * TLS_READ_CHUNK bytes, only when no decrypted byte is waiting, and fed to
  * rustls; decrypted bytes are taken out as heap buckets into `in_plain`,
@@ -23,11 +28,17 @@
  * and plaintext buffers come from malloc and return to it when consumed
  * (see collect_tls).
  *
- * Handshake: the input filter runs it. Until the ClientHello is complete
- * nothing is bound; then tls_core picks the virtual host and ALPN, and the
- * handshake continues with that host's configuration. A failed handshake
- * sends rustls' alert, logs at info (the peer's doing) and leaves the
- * connection in TLS_CONN_ST_DONE, where both filters refuse work.
+ * Handshake: whichever filter is called first runs it to its end, the
+ * input filter usually. The side that has bytes to send first sends (a
+ * client its ClientHello, a server its answer to the hello); otherwise the
+ * pump reads TLS bytes from below and feeds them to rustls. Each
+ * rtls_conn_process step's events go to tls_conn_on_events: a complete
+ * ClientHello (server side) calls the connection's hello callback there,
+ * which picks the virtual host and ALPN and binds the connection (tls_server
+ * for incoming connections); the handshake then continues with that
+ * configuration. A failed handshake sends rustls' alert, logs at info (the
+ * peer's doing) and leaves the connection in TLS_CONN_ST_DONE, where both
+ * filters refuse work.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +81,6 @@ typedef struct tls_filter_ctx_t {
     char *out_buf;                /* plaintext collected for one record, during one output call */
     apr_size_t out_buf_len;
     char *own_buf;                /* this connection's record buffer, made only when the thread's is taken */
-    uint32_t events;              /* RTLS_EVENT_* reported by rtls and not yet acted on */
 } tls_filter_ctx_t;
 
 /* The record buffer of the output filter. What it collects is encrypted
@@ -97,6 +107,12 @@ static void out_buf_give_back(tls_filter_ctx_t *fctx)
     if (fctx->out_buf == thread_out_buf) thread_out_buf_taken = 0;
     fctx->out_buf = NULL;
     fctx->out_buf_len = 0;
+}
+
+/* Who is at the other end, for messages. */
+static const char *peer_name(const tls_filter_ctx_t *fctx)
+{
+    return fctx->cc->side == TLS_SIDE_SERVER ? "client" : "server";
 }
 
 static void log_peer_failure(tls_filter_ctx_t *fctx, const char *what, rtls_result rr)
@@ -149,19 +165,23 @@ static apr_status_t take_tls(tls_filter_ctx_t *fctx)
 static apr_status_t pass_tls(tls_filter_ctx_t *fctx, int flush)
 {
     apr_status_t rv;
+    int sent;
 
     if (flush) {
         APR_BRIGADE_INSERT_TAIL(fctx->out_tls, apr_bucket_flush_create(fctx->c->bucket_alloc));
     }
     if (APR_BRIGADE_EMPTY(fctx->out_tls)) return APR_SUCCESS;
+    sent = fctx->out_tls_len > 0;
     rv = ap_pass_brigade(fctx->fout->next, fctx->out_tls);
     apr_brigade_cleanup(fctx->out_tls);
     fctx->out_tls_len = 0;
     if (rv != APR_SUCCESS) {
         ap_log_cerror(APLOG_MARK, APLOG_DEBUG, rv, fctx->c, TLS_LOGNO(0302) "sending TLS data failed");
-        fctx->cc->state = TLS_CONN_ST_DONE;
+        tls_conn_done(fctx->cc);
+        return rv;
     }
-    return rv;
+    if (sent) tls_conn_on_sent(fctx->cc);
+    return APR_SUCCESS;
 }
 
 /* Send what rustls has ready (an alert, handshake messages) right away. */
@@ -181,7 +201,7 @@ static apr_status_t conn_abort(tls_filter_ctx_t *fctx)
         if (send_tls_now(fctx) != APR_SUCCESS) {
             /* already logged; the peer is gone */
         }
-        fctx->cc->state = TLS_CONN_ST_DONE;
+        tls_conn_done(fctx->cc);
     }
     return APR_ECONNABORTED;
 }
@@ -208,28 +228,28 @@ static apr_status_t take_plain(tls_filter_ctx_t *fctx, size_t avail)
     return APR_SUCCESS;
 }
 
-/* Run rustls on what was fed; collect plaintext and send what rustls
- * wants sent. */
+/* Run rustls on what was fed; hand its events to tls_core (a hello binds
+ * the connection there), collect plaintext and send what rustls wants
+ * sent (after a hello: the answer to it). */
 static apr_status_t process(tls_filter_ctx_t *fctx)
 {
+    tls_conn_t *cc = fctx->cc;
     size_t plain = 0, tls = 0;
     uint32_t events = 0;
-    rtls_result rr = rtls_conn_process(fctx->cc->rtls, &plain, &tls, &events);
+    rtls_result rr = rtls_conn_process(cc->rtls, &plain, &tls, &events);
 
     if (rr != RTLS_OK) {
-        log_peer_failure(fctx, fctx->cc->state < TLS_CONN_ST_TRAFFIC ? "TLS handshake failed" : "TLS connection failed",
-                         rr);
+        log_peer_failure(fctx, cc->state < TLS_CONN_ST_TRAFFIC ? "TLS handshake failed" : "TLS connection failed", rr);
         return conn_abort(fctx);
     }
-    fctx->events |= events;
+    if (tls_conn_on_events(cc, events) != APR_SUCCESS) return conn_abort(fctx);
     if (plain > 0 && take_plain(fctx, plain) != APR_SUCCESS) return conn_abort(fctx);
-    if (tls > 0) return send_tls_now(fctx);
+    if (tls > 0 || (events & (RTLS_EVENT_HELLO | RTLS_EVENT_HANDSHAKE_DONE))) return send_tls_now(fctx);
     return APR_SUCCESS;
 }
 
 /* Feed in_tls to rustls, processing as we go. Stops early (leaving the
- * rest in in_tls) when a ClientHello is complete or rustls' plaintext
- * buffer is full. */
+ * rest in in_tls) when rustls' plaintext buffer is full. */
 static apr_status_t feed(tls_filter_ctx_t *fctx)
 {
     apr_status_t rv;
@@ -271,7 +291,6 @@ static apr_status_t feed(tls_filter_ctx_t *fctx)
         apr_bucket_delete(APR_BRIGADE_FIRST(fctx->in_tls));
         rv = process(fctx);
         if (rv != APR_SUCCESS) return rv;
-        if (fctx->events & RTLS_EVENT_HELLO) break;
     }
     return APR_SUCCESS;
 }
@@ -346,36 +365,24 @@ static apr_status_t handshake(tls_filter_ctx_t *fctx, apr_read_type_e block)
     apr_status_t rv;
 
     while (cc->state < TLS_CONN_ST_TRAFFIC) {
-        if (fctx->events & RTLS_EVENT_HELLO) {
-            fctx->events &= ~RTLS_EVENT_HELLO;
-            rv = tls_core_conn_hello(cc);
-            if (rv != APR_SUCCESS) return conn_abort(fctx);
-            cc->state = TLS_CONN_ST_HANDSHAKE;
+        /* The side that has bytes to send first sends (a client's hello). */
+        if (rtls_conn_wants_write(cc->rtls)) {
             rv = send_tls_now(fctx);
             if (rv != APR_SUCCESS) return rv;
-            /* bytes after the hello (if any) go to the bound connection */
-            rv = feed(fctx);
-            if (rv != APR_SUCCESS) return rv;
             continue;
-        }
-        if (fctx->events & RTLS_EVENT_HANDSHAKE_DONE) {
-            fctx->events &= ~RTLS_EVENT_HANDSHAKE_DONE;
-            cc->state = TLS_CONN_ST_TRAFFIC;
-            tls_core_conn_handshake_done(cc);
-            return send_tls_now(fctx);
         }
         rv = read_below(fctx, block);
         if (rv == APR_EOF) {
             ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, fctx->c,
-                          TLS_LOGNO(0303) "the client closed the connection during the TLS handshake");
-            cc->state = TLS_CONN_ST_DONE;
+                          TLS_LOGNO(0303) "the %s closed the connection during the TLS handshake", peer_name(fctx));
+            tls_conn_done(cc);
             return APR_ECONNABORTED;
         }
         if (rv != APR_SUCCESS) {
             if (!APR_STATUS_IS_EAGAIN(rv)) {
                 ap_log_cerror(APLOG_MARK, APLOG_INFO, rv, fctx->c,
-                              TLS_LOGNO(0304) "reading the TLS handshake from the client failed");
-                cc->state = TLS_CONN_ST_DONE;
+                              TLS_LOGNO(0304) "reading the TLS handshake from the %s failed", peer_name(fctx));
+                tls_conn_done(cc);
             }
             return rv;
         }
@@ -392,7 +399,7 @@ apr_status_t tls_filter_handshake(tls_conn_t *cc)
 
 /* ---- input filter ------------------------------------------------------ */
 
-/* Make sure in_plain holds data, or say why not: APR_EOF (the client
+/* Make sure in_plain holds data, or say why not: APR_EOF (the peer
  * closed; with or without close_notify), APR_EAGAIN (non-blocking and
  * nothing yet), or an error. */
 static apr_status_t fill_plain(tls_filter_ctx_t *fctx, apr_read_type_e block)
@@ -423,7 +430,8 @@ static apr_status_t fill_plain(tls_filter_ctx_t *fctx, apr_read_type_e block)
         }
         if (rr == RTLS_IO_EOF) return APR_EOF;
         if (rr == RTLS_IO_UNCLEAN_EOF) {
-            ap_log_cerror(APLOG_MARK, APLOG_TRACE1, 0, fctx->c, TLS_LOGNO(0308) "client closed without close_notify");
+            ap_log_cerror(APLOG_MARK, APLOG_TRACE1, 0, fctx->c, TLS_LOGNO(0308) "%s closed without close_notify",
+                          peer_name(fctx));
             return APR_EOF;
         }
         if (rr != RTLS_IO_WOULD_BLOCK) {
@@ -647,9 +655,7 @@ static apr_status_t filter_output(ap_filter_t *f, apr_bucket_brigade *bb)
             rv = encrypt_buffered(fctx);
             if (rv != APR_SUCCESS) break;
             if (AP_BUCKET_IS_EOC(b)) {
-                if (rtls_conn_send_close_notify(fctx->cc->rtls) == RTLS_OK) {
-                    fctx->cc->state = TLS_CONN_ST_NOTIFIED;
-                }
+                tls_conn_close_notify(fctx->cc);
                 rv = take_tls(fctx);
                 if (rv != APR_SUCCESS) break;
             }

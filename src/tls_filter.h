@@ -1,5 +1,8 @@
-/* tls_filter.h: the connection filters between httpd's brigades and rustls.
- * See the top of tls_filter.c for how bytes travel.
+/* tls_filter.h: the byte pump between httpd's brigades and an rtls
+ * connection, a pair of connection filters. It serves both sides (we as
+ * TLS server or as TLS client) alike: what differs between them is decided
+ * in tls_core and by the side's own code (tls_server), never here. See the
+ * top of tls_filter.c for how bytes travel.
  */
 #ifndef TLS_FILTER_H
 #define TLS_FILTER_H
@@ -12,12 +15,17 @@
 /* register_hooks: register the filter pair. */
 void tls_filter_register(void);
 
-/* pre_connection: add the filters to cc->c. Returns APR_SUCCESS. */
+/* Per connection, right after tls_conn_create (pre_connection for incoming
+ * connections): add the filters to cc->c, with their buffers in c->pool,
+ * and set cc->filter. Returns APR_SUCCESS. */
 TLS_MUST_CHECK apr_status_t tls_filter_conn_init(tls_conn_t *cc);
 
-/* process_connection: run the handshake to its end (blocking), so that
- * ALPN has switched the protocol before mod_http2 looks at the connection.
- * Returns APR_SUCCESS or the error that ended the connection. */
+/* Per connection, before anything reads from or writes to cc->c (for
+ * incoming connections process_connection, so that ALPN has switched the
+ * protocol before mod_http2 looks at the connection): run the handshake to
+ * its end, blocking. Returns APR_SUCCESS in TLS_CONN_ST_TRAFFIC, or the
+ * error that ended the connection (logged; cc is then DONE, the alert, if
+ * any, sent). */
 TLS_MUST_CHECK apr_status_t tls_filter_handshake(tls_conn_t *cc);
 
 #endif /* TLS_FILTER_H */

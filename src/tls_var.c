@@ -101,6 +101,17 @@ static const tls_var_t tls_vars[] = {
 
 #define TLS_VAR_COUNT (sizeof(tls_vars) / sizeof(tls_vars[0]))
 
+/* The connection whose variables `c` has: an incoming TLS connection of
+ * ours past its handshake. (Outgoing ones have none yet: their certificate
+ * variables would be the peer's, SSL_SERVER_* as seen from a client.) */
+static const tls_conn_t *var_conn(conn_rec *c)
+{
+    const tls_conn_t *cc = tls_conn_get(c);
+
+    if (!cc || cc->side != TLS_SIDE_SERVER || cc->state < TLS_CONN_ST_TRAFFIC) return NULL;
+    return cc;
+}
+
 static const char *var_value(apr_pool_t *p, const tls_var_t *var, const tls_conn_t *cc)
 {
     return var->fn ? var->fn(p, cc) : var->value;
@@ -134,8 +145,8 @@ const char *tls_var_lookup(apr_pool_t *p, server_rec *s, conn_rec *c, request_re
     (void)s;
     if (!c && r) c = r->connection;
     if (!c || !name) return NULL;
-    cc = tls_conn_get(c);
-    if (!cc || cc->state < TLS_CONN_ST_TRAFFIC) return NULL;
+    cc = var_conn(c);
+    if (!cc) return NULL;
     if (!strncmp(name, SERVER_CERT_PREFIX, sizeof(SERVER_CERT_PREFIX) - 1)) {
         val = cert_var(p, cc, name);
     }
@@ -170,12 +181,12 @@ static int export_cert_var(void *baton, const char *key, const char *val)
 
 int tls_var_request_fixup(request_rec *r)
 {
-    const tls_conn_t *cc = tls_conn_get(r->connection);
+    const tls_conn_t *cc = var_conn(r->connection);
     const tls_conf_dir_t *dc;
     int std;
     apr_size_t i;
 
-    if (!cc || cc->state < TLS_CONN_ST_TRAFFIC) return DECLINED;
+    if (!cc) return DECLINED;
     dc = tls_conf_dir_get(r);
     std = (dc && dc->std_env_vars == TLS_FLAG_ON);
     for (i = 0; i < TLS_VAR_COUNT; ++i) {

@@ -1,10 +1,17 @@
-"""Checks on the source tree itself: log tags, and docs that must not drift from the code."""
+"""Checks on the source tree itself: log tags, docs that must not drift from the code, and
+rtls.h, which cbindgen generates from the Rust crate."""
 
+import difflib
 import os
 import re
+import shutil
+import subprocess
+
+import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(REPO, "src")
+RTLS_H = os.path.join(REPO, "rtls", "include", "rtls.h")
 
 LOG_CALL = re.compile(r"\bap_log_(?:c|r|p)?error\s*\(")
 
@@ -95,3 +102,47 @@ class TestDocs:
             m = re.search(r"\(default (\w+)\)", help_text)
             if m:
                 assert readme.get(name) == m.group(1), f"{name}: help says {m.group(1)}, README {readme.get(name)}"
+
+
+def cbindgen_rtls_h(out):
+    """Run cbindgen as `make header` does, writing to `out`."""
+    # Keep in step with the Makefile's header target (see rtls/cbindgen.toml for why lib.rs).
+    return subprocess.run(["cbindgen", "--quiet", "--config", "rtls/cbindgen.toml", "--output", str(out),
+                           "rtls/src/lib.rs"], cwd=REPO, capture_output=True, text=True)
+
+
+class TestRtlsHeader:
+
+    def test_00_rtls_h_is_what_cbindgen_generates(self, tmp_path):
+        assert shutil.which("cbindgen"), \
+            "cbindgen is not installed (Debian package cbindgen; scripts/test.sh installs it as root)"
+        out = tmp_path / "rtls.h"
+        run = cbindgen_rtls_h(out)
+        assert run.returncode == 0 and out.exists(), f"cbindgen failed:\n{run.stdout}{run.stderr}"
+        generated = out.read_bytes()
+        with open(RTLS_H, "rb") as f:
+            committed = f.read()
+        if committed == generated:
+            return
+        msg = "rtls/include/rtls.h is not what cbindgen generates from rtls/src: run `make header`"
+        made_with = re.search(rb"Generated with cbindgen:(\S+) ", committed)
+        made_with = made_with.group(1).decode() if made_with else "?"
+        installed = (subprocess.run(["cbindgen", "--version"], capture_output=True, text=True).stdout.split()
+                     or ["?"])[-1]
+        if made_with != installed:
+            msg += (f" (note: the committed header was made by cbindgen {made_with}, this is {installed}, "
+                    f"which may format it differently: regenerate it with the cbindgen of the project's "
+                    f"CI machines, Debian's package)")
+        diff = difflib.unified_diff(committed.decode(errors="replace").splitlines(),
+                                    generated.decode(errors="replace").splitlines(),
+                                    "rtls/include/rtls.h (committed)", "cbindgen output", lineterm="", n=1)
+        pytest.fail(msg + "\n" + "\n".join(list(diff)[:80]), pytrace=False)
+
+    def test_00_rtls_h_names_the_locked_rustls(self):
+        # the preamble (rtls/cbindgen.toml) names the rustls version in words
+        with open(os.path.join(REPO, "rtls", "Cargo.lock")) as f:
+            locked = re.search(r'name = "rustls"\nversion = "([^"]+)"', f.read()).group(1)
+        with open(RTLS_H) as f:
+            named = re.search(r"to reach rustls \(([^)]+)\)", f.read())
+        assert named and named.group(1) == locked, \
+            f"rtls.h's preamble (rtls/cbindgen.toml) names rustls {named and named.group(1)}, Cargo.lock has {locked}"

@@ -31,8 +31,13 @@ REDIS_SERVER = "/usr/bin/redis-server"
 RECONNECTS = 200
 MIN_RESUMED_SHARE = 0.99
 CHILDREN = 3
-# ServerLimit leaves room for a second generation while the first one exits (graceful restart)
+# ServerLimit leaves room for a second generation while the first one exits (graceful restart).
+# ListenCoresBucketsRatio 1: one SO_REUSEPORT listener per CPU, the children spread over them, and
+# the kernel spreads connections over the listeners by their address hash. With one shared
+# listener, the child that happens to wait in accept() takes every sequential connection: once
+# all 200 reconnects of a test went to one child, which tests nothing about sharing.
 MULTI_CHILD = f"""
+ListenCoresBucketsRatio 1
 <IfModule mpm_event_module>
     StartServers {CHILDREN}
     ServerLimit {2 * CHILDREN}

@@ -13,8 +13,10 @@ use rustls::SignatureScheme;
 use crate::error::rtls_result::{self, *};
 use crate::ffi::{guard, set_out, try_ref, try_slice};
 
-/// Opaque to C. Created by [`rtls_certified_key_new`], freed by
-/// [`rtls_certified_key_free`].
+/// A certificate chain with its private key, parsed and checked once at
+/// config time (rtls_certified_key_new, freed by rtls_certified_key_free).
+/// Opaque. Immutable, usable from any thread, and reference counted: the
+/// configurations built with it keep their own reference.
 pub struct rtls_certified_key {
     pub(crate) key: Arc<CertifiedKey>,
 }
@@ -110,18 +112,19 @@ pub(crate) fn build_certified_key(cert_pem: &[u8], key_pem: &[u8]) -> Result<Cer
     Ok(CertifiedKey::new(chain, signing_key))
 }
 
-/// Build a certified key from PEM text.
-///
-/// `cert_pem`: the certificate, followed by its chain (leaf first).
-/// `key_pem`: PEM text holding the private key (RSA PKCS#1, PKCS#8, or
-/// SEC1 EC); may be the same buffer as `cert_pem`. The first key found is
-/// used. Both buffers are only read during the call.
-///
-/// On success `*out` receives a new object owned by the caller, to be freed
-/// with [`rtls_certified_key_free`]. Errors: `RTLS_CONF_BAD_PEM`,
-/// `RTLS_CONF_NO_CERTIFICATE`, `RTLS_CONF_NO_KEY`, `RTLS_CONF_ENCRYPTED_KEY`,
-/// `RTLS_CONF_UNSUPPORTED_KEY`, `RTLS_CONF_BAD_CERTIFICATE`,
-/// `RTLS_CONF_KEY_MISMATCH`. `*out` is untouched on error.
+/// Parse a certificate chain (`cert_pem`: PEM, the certificate first, then
+/// its chain) and its private key (`key_pem`: PEM, RSA PKCS#1, PKCS#8 or
+/// SEC1 EC; the first key found is used; it may be the same text as
+/// `cert_pem`) and check that the key belongs to the leaf certificate. The
+/// buffers are read during the call only.
+/// On success `*out` is a new key owned by the caller (rtls_certified_key_free);
+/// `*out` is untouched on error.
+/// Errors: RTLS_CONF_BAD_PEM, RTLS_CONF_NO_CERTIFICATE, RTLS_CONF_NO_KEY,
+/// RTLS_CONF_ENCRYPTED_KEY, RTLS_CONF_UNSUPPORTED_KEY,
+/// RTLS_CONF_BAD_CERTIFICATE, RTLS_CONF_KEY_MISMATCH, RTLS_INTERNAL_CRYPTO
+/// (signing the test message failed), RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: config time.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_certified_key_new(
     cert_pem: *const u8,
@@ -147,9 +150,10 @@ pub extern "C" fn rtls_certified_key_new(
     })
 }
 
-/// Release a certified key. Configurations built with it keep their own
-/// reference, so this may be called right after they are built. NULL is
-/// accepted and ignored.
+/// Release the caller's reference to a certified key. Builders and
+/// configurations using it keep their own, so this may be called right
+/// after they are built. NULL is ignored.
+/// Phase: config time (or a cleanup of the pool owning the key).
 #[no_mangle]
 pub extern "C" fn rtls_certified_key_free(key: *const rtls_certified_key) {
     let _ = guard(|| {
@@ -161,7 +165,8 @@ pub extern "C" fn rtls_certified_key_free(key: *const rtls_certified_key) {
     });
 }
 
-/// Number of certificates in the chain (leaf included); 0 for NULL.
+/// Certificates in the chain, leaf included (0 for NULL).
+/// Phase: any time.
 #[no_mangle]
 pub extern "C" fn rtls_certified_key_chain_len(key: *const rtls_certified_key) -> usize {
     crate::ffi::guard_value(0, || match unsafe { key.as_ref() } {
@@ -170,9 +175,11 @@ pub extern "C" fn rtls_certified_key_chain_len(key: *const rtls_certified_key) -
     })
 }
 
-/// The DER bytes of certificate `index` of the chain (0 = leaf). The bytes
-/// belong to `key` and stay valid as long as it does.
-/// Errors: `RTLS_IO_NOT_FOUND` when `index` is past the end.
+/// DER of chain certificate `index` (0 = leaf) in `*out_der`, `*out_len`;
+/// the bytes belong to `key` and stay valid as long as it does.
+/// Errors: RTLS_IO_NOT_FOUND past the end, RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: any time (mod_tls: config time).
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_certified_key_cert_der(
     key: *const rtls_certified_key,

@@ -40,7 +40,10 @@ impl ResolvesClientCert for FirstUsableClientKey {
     }
 }
 
-/// Opaque to C: collects the settings of one client configuration.
+/// Collects the settings of a client configuration (opaque): made by
+/// rtls_client_config_builder_new, set by the rtls_client_config_builder_*
+/// functions, turned into configurations by rtls_client_config_build and
+/// freed by rtls_client_config_builder_free. Used by one thread at a time.
 pub struct rtls_client_config_builder {
     roots: RootCertStore,
     keys: Vec<Arc<CertifiedKey>>,
@@ -48,7 +51,15 @@ pub struct rtls_client_config_builder {
     suites: Option<Vec<SupportedCipherSuite>>,
 }
 
-/// Opaque to C: a built client configuration (reference counted).
+/// How rtls talks to a TLS server (mod_tls: to a mod_proxy backend), built
+/// once at config time and shared by every connection to the backends of
+/// one TLS setup (opaque). Immutable, usable from any thread, reference
+/// counted: every client connection holds its own reference.
+/// The server's certificate is always verified (webpki, against the trust
+/// anchors added; there is no switch to skip it): a backend's own
+/// self-signed certificate added as an anchor is accepted for that backend.
+/// Sessions are resumed from rustls' in-memory client cache, one per
+/// configuration and process, keyed by server name.
 pub struct rtls_client_config {
     base: Arc<ClientConfig>,
     /// Variants of `base` that offer one ALPN list each (rustls takes
@@ -114,8 +125,12 @@ impl rtls_client_config_builder {
 
 /// A client configuration builder with rustls' defaults: TLS 1.2 and 1.3,
 /// all implemented cipher suites in rustls' order, no trust anchors, no
-/// client certificate. Free it with [`rtls_client_config_builder_free`];
-/// building does not consume it.
+/// client certificate. On success `*out` is a new builder owned by the
+/// caller: free it with rtls_client_config_builder_free; building does not
+/// consume it.
+/// Errors: RTLS_INTERNAL_NULL_ARGUMENT (`out` NULL).
+/// Phase: config time.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_client_config_builder_new(out: *mut *mut rtls_client_config_builder) -> rtls_result {
     guard(|| {
@@ -133,7 +148,9 @@ pub extern "C" fn rtls_client_config_builder_new(out: *mut *mut rtls_client_conf
     })
 }
 
-/// Free a builder; NULL is ignored.
+/// Free a builder; NULL is ignored. Configurations built from it are not
+/// affected.
+/// Phase: config time.
 #[no_mangle]
 pub extern "C" fn rtls_client_config_builder_free(b: *mut rtls_client_config_builder) {
     let _ = guard(|| {
@@ -147,10 +164,13 @@ pub extern "C" fn rtls_client_config_builder_free(b: *mut rtls_client_config_bui
 
 /// Add every certificate of `pem` (`pem_len` bytes of PEM text, read during
 /// the call only) as a trust anchor for verifying servers; `*out_added`
-/// gets how many were added (may be NULL). Errors: `RTLS_CONF_BAD_PEM`,
-/// `RTLS_CONF_NO_CERTIFICATE` (no certificate in the text),
-/// `RTLS_CONF_BAD_CERTIFICATE` (a certificate webpki cannot use as an
-/// anchor; none of this call's certificates is added then).
+/// gets how many were added (may be NULL).
+/// Errors: RTLS_CONF_BAD_PEM, RTLS_CONF_NO_CERTIFICATE (no certificate in
+/// the text), RTLS_CONF_BAD_CERTIFICATE (a certificate webpki cannot use as
+/// an anchor; none of this call's certificates is added then),
+/// RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: config time.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_client_config_builder_add_trust_anchors_pem(
     b: *mut rtls_client_config_builder,
@@ -181,6 +201,9 @@ pub extern "C" fn rtls_client_config_builder_add_trust_anchors_pem(
 /// (keys are tried in the order added; the first one the server's
 /// signature schemes allow is used). The builder keeps its own reference;
 /// the caller still frees `key`.
+/// Errors: RTLS_INTERNAL_NULL_ARGUMENT (`b` or `key` NULL).
+/// Phase: config time.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_client_config_builder_add_certified_key(
     b: *mut rtls_client_config_builder,
@@ -194,8 +217,12 @@ pub extern "C" fn rtls_client_config_builder_add_certified_key(
     })
 }
 
-/// Lowest protocol version offered: `RTLS_TLS12` or `RTLS_TLS13` (lower
-/// values mean TLS 1.2). Errors: `RTLS_CONF_UNSUPPORTED_VERSION` above TLS 1.3.
+/// Lowest protocol version offered: RTLS_TLS12 or RTLS_TLS13 (lower values
+/// mean TLS 1.2).
+/// Errors: RTLS_CONF_UNSUPPORTED_VERSION above TLS 1.3 (the setting is
+/// unchanged then), RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: config time.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_client_config_builder_set_min_version(
     b: *mut rtls_client_config_builder,
@@ -211,8 +238,12 @@ pub extern "C" fn rtls_client_config_builder_set_min_version(
     })
 }
 
-/// Offer exactly these cipher suites (IANA ids) in this order; ids rustls
-/// lacks are skipped. Errors: `RTLS_CONF_NO_CIPHER_SUITES` if none remains.
+/// Offer exactly these cipher suites (`count` IANA ids at `ids`) in this
+/// order; ids rustls lacks are skipped.
+/// Errors: RTLS_CONF_NO_CIPHER_SUITES if none remains (the setting is
+/// unchanged then), RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: config time.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_client_config_builder_set_cipher_suites(
     b: *mut rtls_client_config_builder,
@@ -231,10 +262,14 @@ pub extern "C" fn rtls_client_config_builder_set_cipher_suites(
     })
 }
 
-/// Build. `*out` is a new configuration owned by the caller
-/// ([`rtls_client_config_free`]); connections hold their own references.
-/// Errors: `RTLS_CONF_NO_TRUST_ANCHORS`, `RTLS_CONF_NO_CIPHER_SUITES` (none
-/// for the enabled versions), `RTLS_CONF_UNSUPPORTED_VERSION`.
+/// Build a configuration from the builder's current settings. On success
+/// `*out` is a new configuration owned by the caller (rtls_client_config_free);
+/// connections hold their own references; the builder stays usable.
+/// Errors: RTLS_CONF_NO_TRUST_ANCHORS, RTLS_CONF_NO_CIPHER_SUITES (none for
+/// the enabled versions), RTLS_CONF_UNSUPPORTED_VERSION,
+/// RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: config time.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_client_config_build(
     b: *const rtls_client_config_builder,
@@ -256,7 +291,9 @@ pub extern "C" fn rtls_client_config_build(
     })
 }
 
-/// Release the caller's reference; NULL is ignored.
+/// Release the caller's reference to a configuration. Connections made with
+/// it keep it alive as long as they need it. NULL is ignored.
+/// Phase: config time (or a cleanup of the pool owning the configuration).
 #[no_mangle]
 pub extern "C" fn rtls_client_config_free(cfg: *const rtls_client_config) {
     let _ = guard(|| {

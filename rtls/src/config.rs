@@ -15,8 +15,11 @@ use crate::ffi::{guard, guard_value, set_out, try_mut, try_ref};
 use crate::session::{rtls_session_get_fn, rtls_session_put_fn, CallbackStore};
 use crate::ticket::{self, rtls_ticketer};
 
-/// TLS 1.2 and TLS 1.3, the versions rustls implements.
+/// TLS 1.2 (IANA number 0x0303): TLS 1.2 and 1.3 are the protocol versions
+/// rustls implements. The *_set_min_version functions take these numbers;
+/// rtls_conn_protocol_version and rtls_cipher_suite_version return them.
 pub const TLS12: u16 = 0x0303;
+/// TLS 1.3 (IANA number 0x0304).
 pub const TLS13: u16 = 0x0304;
 
 /// Picks the first key the client can use, in configured order. rustls has
@@ -41,7 +44,10 @@ impl ResolvesServerCert for FirstUsableKey {
     }
 }
 
-/// Opaque to C. Collects settings; see the functions below.
+/// Collects the settings of a server configuration (opaque): made by
+/// rtls_server_config_builder_new, set by the rtls_server_config_builder_*
+/// functions, turned into configurations by rtls_server_config_build and
+/// freed by rtls_server_config_builder_free. Used by one thread at a time.
 pub struct rtls_server_config_builder {
     keys: Vec<Arc<CertifiedKey>>,
     min_version: u16,
@@ -53,7 +59,10 @@ pub struct rtls_server_config_builder {
     ticketer: Option<Arc<rtls_ticketer>>,
 }
 
-/// Opaque to C. Thread-safe; shared by every connection that uses it.
+/// One rustls server configuration per TLS setup (virtual host), built once
+/// at config time and shared by all connections (opaque). Immutable,
+/// usable from any thread, reference counted: every connection bound to it
+/// holds its own reference.
 pub struct rtls_server_config {
     base: Arc<ServerConfig>,
     /// Copies of `base` that answer one ALPN protocol each, made on first
@@ -134,10 +143,14 @@ impl rtls_server_config_builder {
     }
 }
 
-/// A new builder with rustls' defaults: TLS 1.2 and 1.3, all suites in
-/// rustls' order, the client's suite order honoured, no keys yet.
-/// Free it with [`rtls_server_config_builder_free`] (building does not
-/// consume it).
+/// A builder with rustls' defaults: TLS 1.2 + 1.3, all implemented suites
+/// in rustls' order, the client's suite order honoured, no keys, rustls'
+/// session cache, no tickets. On success `*out` is a new builder owned by
+/// the caller: free it with rtls_server_config_builder_free; building does
+/// not consume it.
+/// Errors: RTLS_INTERNAL_NULL_ARGUMENT (`out` NULL).
+/// Phase: config time.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_server_config_builder_new(out: *mut *mut rtls_server_config_builder) -> rtls_result {
     guard(|| {
@@ -157,7 +170,9 @@ pub extern "C" fn rtls_server_config_builder_new(out: *mut *mut rtls_server_conf
     })
 }
 
-/// Free a builder; NULL is ignored.
+/// Free a builder; NULL is ignored. Configurations built from it are not
+/// affected.
+/// Phase: config time.
 #[no_mangle]
 pub extern "C" fn rtls_server_config_builder_free(b: *mut rtls_server_config_builder) {
     let _ = guard(|| {
@@ -169,8 +184,12 @@ pub extern "C" fn rtls_server_config_builder_free(b: *mut rtls_server_config_bui
     });
 }
 
-/// Append a certified key. The builder takes its own reference; the
-/// caller keeps (and frees) `key`. Keys are tried in the order added.
+/// Append a key (tried in the order added: the first one the client's
+/// signature schemes and the shared cipher suites allow is presented). The
+/// builder keeps its own reference; the caller still frees `key`.
+/// Errors: RTLS_INTERNAL_NULL_ARGUMENT (`b` or `key` NULL).
+/// Phase: config time.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_server_config_builder_add_certified_key(
     b: *mut rtls_server_config_builder,
@@ -184,9 +203,12 @@ pub extern "C" fn rtls_server_config_builder_add_certified_key(
     })
 }
 
-/// Set the minimum protocol version (IANA number: 0x0303 TLS 1.2, 0x0304
-/// TLS 1.3). Anything below TLS 1.2 means TLS 1.2, as rustls has nothing
-/// older. Errors: `RTLS_CONF_UNSUPPORTED_VERSION` above TLS 1.3.
+/// Minimum version: RTLS_TLS12 or RTLS_TLS13 (IANA numbers; lower values
+/// mean TLS 1.2, as rustls has nothing older).
+/// Errors: RTLS_CONF_UNSUPPORTED_VERSION above TLS 1.3 (the setting is
+/// unchanged then), RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: config time.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_server_config_builder_set_min_version(
     b: *mut rtls_server_config_builder,
@@ -202,9 +224,12 @@ pub extern "C" fn rtls_server_config_builder_set_min_version(
     })
 }
 
-/// Use exactly these cipher suites (IANA ids), in this order of
-/// preference. Ids rustls does not implement are skipped. Errors:
-/// `RTLS_CONF_NO_CIPHER_SUITES` when none of them is implemented.
+/// Exactly these suites (`count` IANA ids at `ids`) in this preference
+/// order; ids rustls lacks are skipped.
+/// Errors: RTLS_CONF_NO_CIPHER_SUITES if none remains (the setting is
+/// unchanged then), RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: config time.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_server_config_builder_set_cipher_suites(
     b: *mut rtls_server_config_builder,
@@ -222,8 +247,10 @@ pub extern "C" fn rtls_server_config_builder_set_cipher_suites(
     })
 }
 
-/// When `ignore` is true the server's suite order decides, else the
-/// client's (the default).
+/// true: the server's suite order decides; false (default): the client's.
+/// Errors: RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: config time.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_server_config_builder_set_ignore_client_order(
     b: *mut rtls_server_config_builder,
@@ -236,12 +263,31 @@ pub extern "C" fn rtls_server_config_builder_set_ignore_client_order(
     })
 }
 
-/// Keep stateful sessions (TLS 1.2 session ids; TLS 1.3 sessions when no
-/// ticketer is set) in the store behind `put`/`get` instead of rustls'
-/// per-configuration memory cache; both NULL: keep no stateful sessions.
-/// `userdata` goes to every call, from any thread, and must outlive every
-/// configuration built with it (see rtls.h). Errors:
-/// `RTLS_INTERNAL_NULL_ARGUMENT` (`b` NULL, or only one callback NULL).
+/// Keep stateful sessions of configurations built from now on in the store
+/// behind `put`/`get` instead of rustls' default, a memory cache of 256
+/// sessions private to each configuration and process. put and get both
+/// NULL: keep no stateful sessions at all (TLS 1.2 then resumes by ticket
+/// only, TLS 1.3 without a ticketer does not resume).
+///
+/// The store is outside rtls (mod_tls: Apache's socache, shared by all
+/// children), reached through the two callbacks (rtls_session_put_fn,
+/// rtls_session_get_fn: what they must do is said there). rustls stores
+/// TLS 1.2 sessions under their session id and, when no ticketer is set,
+/// TLS 1.3 sessions under the ticket id it hands the client; a TLS 1.3
+/// session is taken out as it is used (single use, RFC 8446 8.1). Keys are
+/// random, so one store can serve several configurations, but give each TLS
+/// setup its own namespace (e.g. through userdata) so sessions never cross
+/// setups. The store decides how long an entry lives: rustls resumes any
+/// session handed back to it (it checks only cipher suite, SNI and extended
+/// master secret), so give entries a bounded lifetime (mod_ssl: 300 s).
+///
+/// userdata is passed to every call, from any thread; it must stay valid,
+/// and the callbacks callable, until every configuration built with it, and
+/// every connection using one, is freed.
+/// Errors: RTLS_INTERNAL_NULL_ARGUMENT (b NULL, or one of put/get NULL and
+/// the other not).
+/// Phase: config time.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_server_config_builder_set_session_store(
     b: *mut rtls_server_config_builder,
@@ -260,8 +306,14 @@ pub extern "C" fn rtls_server_config_builder_set_session_store(
     })
 }
 
-/// Issue and accept session tickets made by `t` (the builder keeps its own
-/// reference; the caller still frees `t`); NULL: no tickets, the default.
+/// Issue and accept tickets made by t in configurations built from now on
+/// (the builder keeps its own reference; the caller still frees t). NULL:
+/// no tickets (the default). With a ticketer, TLS 1.3 resumes by ticket
+/// only and the session store serves TLS 1.2 session ids (clients that ask
+/// for a ticket get one and a session id).
+/// Errors: RTLS_INTERNAL_NULL_ARGUMENT (b NULL).
+/// Phase: config time.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_server_config_builder_set_ticketer(
     b: *mut rtls_server_config_builder,
@@ -276,10 +328,13 @@ pub extern "C" fn rtls_server_config_builder_set_ticketer(
 }
 
 /// Build a configuration from the builder's current settings. On success
-/// `*out` is a new object owned by the caller (free with
-/// [`rtls_server_config_free`]); the builder stays usable. Errors:
-/// `RTLS_CONF_NO_CERTIFIED_KEY`, `RTLS_CONF_NO_CIPHER_SUITES` (no suite for
-/// the enabled versions), `RTLS_CONF_UNSUPPORTED_VERSION`.
+/// `*out` is a new configuration owned by the caller (rtls_server_config_free);
+/// connections hold their own references; the builder stays usable.
+/// Errors: RTLS_CONF_NO_CERTIFIED_KEY, RTLS_CONF_NO_CIPHER_SUITES (none for
+/// the enabled versions), RTLS_CONF_UNSUPPORTED_VERSION,
+/// RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: config time.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_server_config_build(
     b: *const rtls_server_config_builder,
@@ -304,8 +359,9 @@ pub extern "C" fn rtls_server_config_build(
     })
 }
 
-/// Release a configuration. Connections made with it keep it alive as
-/// long as they need it. NULL is ignored.
+/// Release the caller's reference to a configuration. Connections bound to
+/// it keep it alive as long as they need it. NULL is ignored.
+/// Phase: config time (or a cleanup of the pool owning the configuration).
 #[no_mangle]
 pub extern "C" fn rtls_server_config_free(cfg: *const rtls_server_config) {
     let _ = guard(|| {
@@ -337,21 +393,25 @@ pub(crate) fn suite_by_id(id: u16) -> Option<SupportedCipherSuite> {
     ALL_CIPHER_SUITES.iter().copied().find(|s| u16::from(s.suite()) == id)
 }
 
-/// Number of cipher suites rustls implements.
+/// The cipher suites rustls implements, in its default preference order:
+/// their count (see rtls_supported_cipher_suite_id).
+/// Phase: any time.
 #[no_mangle]
 pub extern "C" fn rtls_supported_cipher_suite_count() -> usize {
     guard_value(0, || ALL_CIPHER_SUITES.len())
 }
 
-/// IANA id of implemented suite `index` (rustls' default preference
-/// order), or 0 past the end.
+/// The IANA id of implemented suite `index` (in rustls' default preference
+/// order), 0 past the end.
+/// Phase: any time.
 #[no_mangle]
 pub extern "C" fn rtls_supported_cipher_suite_id(index: usize) -> u16 {
     guard_value(0, || ALL_CIPHER_SUITES.get(index).map(|s| u16::from(s.suite())).unwrap_or(0))
 }
 
-/// Protocol version (0x0303 or 0x0304) of suite `id`, or 0 if rustls does
-/// not implement it.
+/// Protocol version a suite (IANA id) belongs to (RTLS_TLS12/RTLS_TLS13), 0
+/// when rustls does not implement the suite.
+/// Phase: any time.
 #[no_mangle]
 pub extern "C" fn rtls_cipher_suite_version(id: u16) -> u16 {
     guard_value(0, || suite_by_id(id).map(|s| u16::from(s.version().version)).unwrap_or(0))

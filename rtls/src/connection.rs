@@ -9,7 +9,7 @@
 //! fatal alert is queued so the peer learns why.
 
 use std::io::{self, Read, Write};
-use std::os::raw::c_void;
+use std::os::raw::{c_char, c_void};
 use std::sync::Arc;
 
 use pki_types::ServerName;
@@ -23,14 +23,15 @@ use crate::error::rtls_result::{self, *};
 use crate::error::{map_io_error, map_rustls_error};
 use crate::ffi::{guard, set_out, slice_out, try_mut, try_ref, try_slice};
 
-/// What one [`rtls_conn_process`] step changed, as bits of `*out_events`.
-/// Each event is reported once, by the step in which it happened.
-/// A complete ClientHello waits for [`rtls_conn_accept`] or [`rtls_conn_reject`].
+/// What one rtls_conn_process step changed, as bits of `*out_events`; each
+/// is reported once, by the step in which it happened.
+/// RTLS_EVENT_HELLO: a complete ClientHello waits for rtls_conn_accept or
+/// rtls_conn_reject.
 pub const RTLS_EVENT_HELLO: u32 = 1;
-/// The handshake completed.
+/// RTLS_EVENT_HANDSHAKE_DONE: the handshake completed.
 pub const RTLS_EVENT_HANDSHAKE_DONE: u32 = 2;
-/// The peer's close_notify arrived: no more plaintext will follow what is
-/// readable now.
+/// RTLS_EVENT_PEER_CLOSED: the peer's close_notify arrived: no more
+/// plaintext will follow what is readable now.
 pub const RTLS_EVENT_PEER_CLOSED: u32 = 4;
 
 enum Phase {
@@ -40,8 +41,25 @@ enum Phase {
     Failed,
 }
 
-/// Opaque to C. Not thread-safe: one thread at a time may call functions
-/// on a connection (httpd gives a connection to one thread at a time).
+/// One TLS connection, server or client, from the first ClientHello byte to
+/// close_notify (opaque). Not thread-safe: one thread at a time may call
+/// functions on a connection (httpd gives a connection to one thread at a
+/// time); the connections of one configuration may run on any threads.
+///
+/// A server connection (rtls_conn_server_new) starts in the accepting
+/// phase: TLS bytes are fed (rtls_conn_read_tls, rtls_conn_process) until
+/// the ClientHello is complete (RTLS_EVENT_HELLO). C then looks at the hello
+/// (rtls_conn_server_name, rtls_conn_hello_alpn), picks the virtual host,
+/// and binds the connection to that host's configuration with
+/// rtls_conn_accept; from then on it is a normal rustls connection. If C
+/// refuses the hello (rtls_conn_reject), or binding fails, a fatal alert is
+/// queued so the peer learns why. A client connection (rtls_conn_client_new)
+/// is bound from the start and speaks first.
+///
+/// The byte pump, the same for both: feed what the peer sent with
+/// rtls_conn_read_tls, run rtls_conn_process, take plaintext with
+/// rtls_conn_read, give plaintext with rtls_conn_write, and send whatever
+/// rtls_conn_write_tls hands over whenever rtls_conn_wants_write says so.
 pub struct rtls_conn {
     phase: Phase,
     /// TLS bytes to send that no rustls connection holds: the alert of an
@@ -232,8 +250,11 @@ where
     rv
 }
 
-/// A new server connection in the accepting phase. Free it with
-/// [`rtls_conn_free`].
+/// A server connection waiting for the ClientHello. On success `*out` is a
+/// new connection owned by the caller: free it with rtls_conn_free.
+/// Errors: RTLS_INTERNAL_NULL_ARGUMENT (`out` NULL).
+/// Phase: per connection.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_conn_server_new(out: *mut *mut rtls_conn) -> rtls_result {
     guard(|| {
@@ -245,18 +266,22 @@ pub extern "C" fn rtls_conn_server_new(out: *mut *mut rtls_conn) -> rtls_result 
     })
 }
 
-/// A client connection to `server_name` (`server_name_len` bytes of a DNS
-/// name or an IP address in text form, read during the call), offering the
-/// ALPN protocols of `alpn_wire` (`alpn_len` bytes: each name preceded by
-/// its length byte, e.g. "\x02h2\x08http/1.1"; NULL or empty for none).
-/// SNI is sent for a DNS name, never for an IP address; the server's
-/// certificate must be valid for the name or address. The ClientHello is
-/// ready at once ([`rtls_conn_wants_write`], [`rtls_conn_write_tls`]): the
-/// client speaks first. The connection keeps its own reference to the
-/// configuration. Free it with [`rtls_conn_free`]. Errors:
-/// `RTLS_PEER_BAD_SERVER_NAME` (not a valid DNS name or IP address; it is
-/// the name given for the server, hence the peer category), `RTLS_CONF_ERROR`
-/// (a malformed ALPN list), 4xxx.
+/// A client connection with `config` to `server_name` (`server_name_len`
+/// bytes of a DNS name or an IP address in text form, read during the
+/// call), offering the ALPN protocols of `alpn_wire` (`alpn_len` bytes: each
+/// name preceded by its length byte, e.g. "\x02h2\x08http/1.1"; NULL or
+/// empty for none). SNI is sent for a DNS name, never for an IP address; the
+/// server's certificate must be valid for the name or address. The
+/// ClientHello is ready at once (rtls_conn_wants_write, rtls_conn_write_tls):
+/// the client speaks first. The connection keeps its own reference to the
+/// configuration. On success `*out` is a new connection owned by the
+/// caller: free it with rtls_conn_free.
+/// Errors: RTLS_PEER_BAD_SERVER_NAME (not a valid DNS name or IP address; it
+/// is the name given for the server, hence the peer category),
+/// RTLS_CONF_ERROR (a malformed ALPN list), 4xxx (e.g.
+/// RTLS_INTERNAL_NULL_ARGUMENT: `config` or `out` NULL).
+/// Phase: per connection (mod_tls: per connection to a backend).
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_conn_client_new(
     config: *const rtls_client_config,
@@ -291,7 +316,8 @@ pub extern "C" fn rtls_conn_client_new(
     })
 }
 
-/// Free a connection; NULL is ignored.
+/// Free a connection, server or client; NULL is ignored.
+/// Phase: per connection.
 #[no_mangle]
 pub extern "C" fn rtls_conn_free(conn: *mut rtls_conn) {
     let _ = guard(|| {
@@ -303,10 +329,14 @@ pub extern "C" fn rtls_conn_free(conn: *mut rtls_conn) {
     });
 }
 
-/// Feed TLS bytes received from the peer. `*out_n` gets how many were
-/// taken (possibly fewer than `len`: call [`rtls_conn_process`], drain the
-/// plaintext, and feed the rest). Errors: `RTLS_IO_BUFFER_FULL` (drain
-/// plaintext first), `RTLS_INTERNAL_WRONG_STATE` (hello pending or failed).
+/// Feed TLS bytes from the peer; `*out_n` = bytes taken, possibly fewer than
+/// `len`: then process (rtls_conn_process), drain plaintext (rtls_conn_read),
+/// and feed the rest.
+/// Errors: RTLS_IO_BUFFER_FULL (read plaintext first),
+/// RTLS_INTERNAL_WRONG_STATE (hello pending, or the connection failed),
+/// RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: per connection.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_conn_read_tls(conn: *mut rtls_conn, buf: *const u8, len: usize, out_n: *mut usize) -> rtls_result {
     with_conn(conn, |c| {
@@ -325,9 +355,13 @@ pub extern "C" fn rtls_conn_read_tls(conn: *mut rtls_conn, buf: *const u8, len: 
     })
 }
 
-/// Tell the connection the peer closed the TCP stream: no more TLS bytes
-/// will come. Afterwards [`rtls_conn_read`] reports `RTLS_IO_UNCLEAN_EOF`
-/// unless a close_notify arrived first.
+/// The peer's TCP stream ended: no more TLS bytes will come. Afterwards
+/// rtls_conn_read reports RTLS_IO_UNCLEAN_EOF unless a close_notify arrived
+/// first. While a hello is pending, or after the connection failed, this
+/// does nothing and returns RTLS_OK.
+/// Errors: RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: per connection.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_conn_read_tls_eof(conn: *mut rtls_conn) -> rtls_result {
     with_conn(conn, |c| match c.read_tls(&[]) {
@@ -337,14 +371,18 @@ pub extern "C" fn rtls_conn_read_tls_eof(conn: *mut rtls_conn) -> rtls_result {
     })
 }
 
-/// Process the TLS bytes fed so far. While accepting, this notices a
-/// complete ClientHello (see [`rtls_conn_has_hello`]). Afterwards it drives
-/// the handshake and decrypts records. On success `*out_plaintext` is the
-/// number of plaintext bytes ready for [`rtls_conn_read`] and `*out_tls`
-/// the number of TLS bytes waiting for [`rtls_conn_write_tls`] (both may be
-/// NULL). On error the detail is in [`rtls_conn_error_text`]; an alert for
-/// the peer may still be waiting in [`rtls_conn_write_tls`]. Errors are
-/// 1xxx (peer) or 4004 (crypto).
+/// Process what was fed: notice the ClientHello while accepting (up to 64
+/// records per call; see rtls_conn_has_hello), then drive the handshake and
+/// decrypt. `*out_plaintext` = plaintext bytes readable now (rtls_conn_read),
+/// `*out_tls` = TLS bytes waiting to be sent (rtls_conn_write_tls),
+/// `*out_events` = RTLS_EVENT_* bits (any may be NULL). Unlike other
+/// functions it writes them when processing fails too (plaintext 0, no
+/// events). On a 1xxx error, rtls_conn_error_text() has the detail and an
+/// alert for the peer may wait in rtls_conn_write_tls().
+/// Errors: 1xxx (the peer), RTLS_INTERNAL_CRYPTO, RTLS_INTERNAL_WRONG_STATE
+/// (the connection failed before), RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: per connection.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_conn_process(
     conn: *mut rtls_conn,
@@ -364,16 +402,20 @@ pub extern "C" fn rtls_conn_process(
     })
 }
 
-/// True once the ClientHello has arrived and the connection waits for
-/// [`rtls_conn_accept`] or [`rtls_conn_reject`].
+/// True once a complete ClientHello waits for rtls_conn_accept/_reject;
+/// false for NULL.
+/// Phase: per connection.
 #[no_mangle]
 pub extern "C" fn rtls_conn_has_hello(conn: *const rtls_conn) -> bool {
     crate::ffi::guard_value(false, || matches!(unsafe { conn.as_ref() }, Some(rtls_conn { phase: Phase::Hello(_), .. })))
 }
 
-/// The SNI host name the client sent, lower-cased by rustls, not
-/// NUL-terminated. Valid from the hello on, until the connection is freed.
-/// Errors: `RTLS_IO_NOT_FOUND` when the client sent none.
+/// SNI host name from the hello (lower case, not NUL-terminated) in `*out`,
+/// `*out_len`; valid from the hello on, until the connection is freed.
+/// Errors: RTLS_IO_NOT_FOUND if none was sent (and always for a client
+/// connection), RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: per connection.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_conn_server_name(conn: *const rtls_conn, out: *mut *const u8, out_len: *mut usize) -> rtls_result {
     guard(|| {
@@ -391,11 +433,14 @@ pub extern "C" fn rtls_conn_server_name(conn: *const rtls_conn, out: *mut *const
     })
 }
 
-/// ALPN protocol `index` offered in the ClientHello, in the client's order.
-/// The bytes belong to the connection and are valid until
-/// [`rtls_conn_accept`] or [`rtls_conn_reject`]. Errors: `RTLS_IO_NOT_FOUND`
-/// past the end (or no ALPN), `RTLS_INTERNAL_WRONG_STATE` when no hello is
-/// pending.
+/// ALPN protocol `index` the client offered, in its order, in `*out`,
+/// `*out_len`; the bytes belong to the connection and are valid until
+/// rtls_conn_accept/_reject.
+/// Errors: RTLS_IO_NOT_FOUND past the end or without ALPN,
+/// RTLS_INTERNAL_WRONG_STATE when no hello is pending,
+/// RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: per connection.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_conn_hello_alpn(conn: *const rtls_conn, index: usize, out: *mut *const u8, out_len: *mut usize) -> rtls_result {
     guard(|| {
@@ -417,12 +462,16 @@ pub extern "C" fn rtls_conn_hello_alpn(conn: *const rtls_conn, index: usize, out
     })
 }
 
-/// Bind the connection to `config` and continue the handshake. `alpn`
-/// (`alpn_len` bytes, NULL for none) is the one protocol the server will
-/// answer; it must be one the client offered. The connection keeps its own
-/// reference to `config`. On error an alert is queued for the peer and the
-/// connection is unusable except for [`rtls_conn_write_tls`]. Errors: 1xxx
-/// (nothing in common with the client), `RTLS_INTERNAL_WRONG_STATE`.
+/// Bind to `config` and continue the handshake, answering ALPN with exactly
+/// `alpn` (`alpn_len` bytes, one of the protocols the client offered; NULL:
+/// no ALPN answer). The connection keeps its own reference to `config`. On
+/// error (1xxx: nothing in common with the client) an alert waits in
+/// rtls_conn_write_tls and the connection is done: unusable except for
+/// rtls_conn_write_tls.
+/// Errors: 1xxx, RTLS_INTERNAL_WRONG_STATE (no hello pending),
+/// RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: per connection.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_conn_accept(conn: *mut rtls_conn, config: *const rtls_server_config, alpn: *const u8, alpn_len: usize) -> rtls_result {
     with_conn(conn, |c| {
@@ -432,9 +481,13 @@ pub extern "C" fn rtls_conn_accept(conn: *mut rtls_conn, config: *const rtls_ser
     })
 }
 
-/// Refuse the pending hello: queue a fatal alert with the given TLS alert
-/// `description` (e.g. 112 unrecognized_name) for [`rtls_conn_write_tls`].
-/// The connection is unusable afterwards.
+/// Refuse the hello with a fatal alert (`description`: RTLS_ALERT_*, or any
+/// TLS alert description) to send next with rtls_conn_write_tls. The
+/// connection is unusable afterwards.
+/// Errors: RTLS_INTERNAL_WRONG_STATE (past the hello, or a client
+/// connection), RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: per connection.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_conn_reject(conn: *mut rtls_conn, description: u8) -> rtls_result {
     with_conn(conn, |c| match c.phase {
@@ -448,8 +501,10 @@ pub extern "C" fn rtls_conn_reject(conn: *mut rtls_conn, description: u8) -> rtl
     })
 }
 
-/// Called with TLS bytes to send. Return 0 when all `len` bytes were taken
-/// (copied: `buf` is only valid during the call), anything else on failure.
+/// Receives TLS bytes to send (rtls_conn_write_tls); copy them (`buf` is
+/// valid during the call only) and return 0 when all `len` bytes were
+/// taken, or non-zero on failure (then it took nothing of `buf`). It must
+/// not call into the same connection.
 pub type rtls_write_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, buf: *const u8, len: usize) -> i32>;
 
 struct CallbackWriter {
@@ -488,10 +543,13 @@ impl Write for CallbackWriter {
     }
 }
 
-/// Hand every pending TLS byte to `cb` (called once per TLS record, or
-/// more), in order. `*out_n` gets the total handed over. Errors:
-/// `RTLS_IO_CALLBACK_FAILED`: `*out_n` is what the callback took before it
-/// failed; that is not handed over again, the rest is.
+/// Hand all pending TLS bytes to `cb` (called once per TLS record, or more),
+/// in order, with `userdata`; `*out_n` = total.
+/// Errors: RTLS_IO_CALLBACK_FAILED: `*out_n` = what `cb` took before it
+/// failed (written on this failure too); that is not handed over again, the
+/// rest is. RTLS_INTERNAL_NULL_ARGUMENT (`conn` or `cb` NULL).
+/// Phase: per connection.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_conn_write_tls(conn: *mut rtls_conn, cb: rtls_write_fn, userdata: *mut c_void, out_n: *mut usize) -> rtls_result {
     with_conn(conn, |c| {
@@ -527,11 +585,13 @@ pub extern "C" fn rtls_conn_write_tls(conn: *mut rtls_conn, cb: rtls_write_fn, u
     })
 }
 
-/// Copy up to `len` decrypted bytes into `buf`; `*out_n` gets the count.
-/// Errors: `RTLS_IO_WOULD_BLOCK` (nothing decrypted yet: feed more),
-/// `RTLS_IO_EOF` (the peer sent close_notify and all data was read),
-/// `RTLS_IO_UNCLEAN_EOF` (the stream ended without close_notify),
-/// `RTLS_INTERNAL_WRONG_STATE` before the connection is bound.
+/// Copy up to `len` decrypted bytes into `buf`; `*out_n` = count.
+/// Errors: RTLS_IO_WOULD_BLOCK (nothing decrypted yet: feed more),
+/// RTLS_IO_EOF (close_notify seen, all read), RTLS_IO_UNCLEAN_EOF (stream
+/// ended without close_notify), RTLS_INTERNAL_WRONG_STATE (not bound yet),
+/// RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: per connection.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_conn_read(conn: *mut rtls_conn, buf: *mut u8, len: usize, out_n: *mut usize) -> rtls_result {
     with_conn(conn, |c| {
@@ -558,9 +618,14 @@ pub extern "C" fn rtls_conn_read(conn: *mut rtls_conn, buf: *mut u8, len: usize,
     })
 }
 
-/// Give `len` plaintext bytes to be encrypted; `*out_n` gets how many were
-/// taken (fewer when rustls' buffer is full: write the TLS out first).
-/// Data written during the handshake is sent once it completes.
+/// Encrypt `len` plaintext bytes from `buf`; `*out_n` = bytes taken (fewer
+/// when rustls' outgoing buffer is full: write TLS out with
+/// rtls_conn_write_tls, then retry). Data written during the handshake is
+/// sent once it completes.
+/// Errors: RTLS_INTERNAL_WRONG_STATE (not bound yet),
+/// RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: per connection.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_conn_write(conn: *mut rtls_conn, buf: *const u8, len: usize, out_n: *mut usize) -> rtls_result {
     with_conn(conn, |c| {
@@ -579,7 +644,10 @@ pub extern "C" fn rtls_conn_write(conn: *mut rtls_conn, buf: *const u8, len: usi
     })
 }
 
-/// Queue a close_notify alert (then send it with [`rtls_conn_write_tls`]).
+/// Queue close_notify (send it with rtls_conn_write_tls).
+/// Errors: RTLS_INTERNAL_WRONG_STATE (not bound), RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: per connection.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_conn_send_close_notify(conn: *mut rtls_conn) -> rtls_result {
     with_conn(conn, |c| match c.active_mut() {
@@ -591,9 +659,12 @@ pub extern "C" fn rtls_conn_send_close_notify(conn: *mut rtls_conn) -> rtls_resu
     })
 }
 
-/// True when the handshake resumed an earlier session (TLS 1.2 session id
-/// or ticket, TLS 1.3 PSK) instead of a full handshake; false before the
-/// connection is bound and for full handshakes.
+/// True when the handshake resumed an earlier session (TLS 1.2 session id or
+/// ticket, TLS 1.3 PSK); false for full handshakes, before binding and for
+/// NULL. Final once the handshake is complete (TLS 1.2: once
+/// rtls_conn_accept returned; TLS 1.3 after a HelloRetryRequest: with the
+/// second ClientHello).
+/// Phase: per connection.
 #[no_mangle]
 pub extern "C" fn rtls_conn_session_resumed(conn: *const rtls_conn) -> bool {
     crate::ffi::guard_value(false, || match unsafe { conn.as_ref() } {
@@ -602,7 +673,9 @@ pub extern "C" fn rtls_conn_session_resumed(conn: *const rtls_conn) -> bool {
     })
 }
 
-/// True while the handshake is not complete (also before binding).
+/// True while the handshake is not complete (also before binding, and for
+/// NULL).
+/// Phase: per connection.
 #[no_mangle]
 pub extern "C" fn rtls_conn_is_handshaking(conn: *const rtls_conn) -> bool {
     crate::ffi::guard_value(true, || match unsafe { conn.as_ref() } {
@@ -611,7 +684,8 @@ pub extern "C" fn rtls_conn_is_handshaking(conn: *const rtls_conn) -> bool {
     })
 }
 
-/// True when TLS bytes wait to be sent.
+/// True when TLS bytes wait to be sent (rtls_conn_write_tls); false for NULL.
+/// Phase: per connection.
 #[no_mangle]
 pub extern "C" fn rtls_conn_wants_write(conn: *const rtls_conn) -> bool {
     crate::ffi::guard_value(false, || match unsafe { conn.as_ref() } {
@@ -620,7 +694,9 @@ pub extern "C" fn rtls_conn_wants_write(conn: *const rtls_conn) -> bool {
     })
 }
 
-/// Negotiated protocol version (0x0303, 0x0304), 0 before it is known.
+/// After the handshake: the negotiated protocol version, RTLS_TLS12 or
+/// RTLS_TLS13 (0 before it is known, and for NULL).
+/// Phase: per connection.
 #[no_mangle]
 pub extern "C" fn rtls_conn_protocol_version(conn: *const rtls_conn) -> u16 {
     crate::ffi::guard_value(0, || {
@@ -632,7 +708,9 @@ pub extern "C" fn rtls_conn_protocol_version(conn: *const rtls_conn) -> u16 {
     })
 }
 
-/// Negotiated cipher suite (IANA id), 0 before it is known.
+/// After the handshake: the negotiated suite's IANA id (0 before it is
+/// known, and for NULL).
+/// Phase: per connection.
 #[no_mangle]
 pub extern "C" fn rtls_conn_cipher_suite(conn: *const rtls_conn) -> u16 {
     crate::ffi::guard_value(0, || {
@@ -644,8 +722,11 @@ pub extern "C" fn rtls_conn_cipher_suite(conn: *const rtls_conn) -> u16 {
     })
 }
 
-/// The negotiated ALPN protocol; bytes valid until the connection is
-/// freed. Errors: `RTLS_IO_NOT_FOUND` when none was negotiated.
+/// Negotiated ALPN protocol in `*out`, `*out_len`; valid until the
+/// connection is freed.
+/// Errors: RTLS_IO_NOT_FOUND (none negotiated), RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: per connection.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_conn_alpn_protocol(conn: *const rtls_conn, out: *mut *const u8, out_len: *mut usize) -> rtls_result {
     guard(|| {
@@ -663,8 +744,10 @@ pub extern "C" fn rtls_conn_alpn_protocol(conn: *const rtls_conn, out: *mut *con
     })
 }
 
-/// Index (in the order added to the configuration's builder) of the
-/// certified key presented to the client, or -1 if none was chosen yet.
+/// Index of the key presented to the client, in the configuration's key
+/// order (the order added to its builder); -1 if none was chosen yet, for a
+/// client connection, and for NULL.
+/// Phase: per connection.
 #[no_mangle]
 pub extern "C" fn rtls_conn_certified_key_index(conn: *const rtls_conn) -> i32 {
     crate::ffi::guard_value(-1, || {
@@ -675,14 +758,18 @@ pub extern "C" fn rtls_conn_certified_key_index(conn: *const rtls_conn) -> i32 {
     })
 }
 
-/// Copy the text of the last error (rustls' words) into `buf` (at most
-/// `len` bytes, NUL-terminated when `len` > 0); `*out_n` gets the text
-/// length without the NUL. An empty text means no error so far.
+/// Copy the last error's text (rustls' words) into `buf` (NUL-terminated,
+/// at most `len` bytes incl. NUL: longer texts are cut; nothing for `len`
+/// 0); `*out_n` = length of the text copied, without the NUL. Empty when
+/// there was no error.
+/// Errors: RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: per connection.
 #[no_mangle]
-pub extern "C" fn rtls_conn_error_text(conn: *const rtls_conn, buf: *mut u8, len: usize, out_n: *mut usize) -> rtls_result {
+pub extern "C" fn rtls_conn_error_text(conn: *const rtls_conn, buf: *mut c_char, len: usize, out_n: *mut usize) -> rtls_result {
     guard(|| {
         let c = try_ref!(conn);
-        let out = match unsafe { slice_out(buf, len) } {
+        // char * in C, as the text is one (and C passes char arrays).
+        let out = match unsafe { slice_out(buf as *mut u8, len) } {
             Some(o) => o,
             None => return RTLS_INTERNAL_NULL_ARGUMENT,
         };

@@ -12,12 +12,12 @@ use std::os::raw::{c_int, c_void};
 
 use rustls::server::StoresServerSessions;
 
-/// Stores a session: 0 when stored. See rtls.h.
+/// Stores a session: 0 when stored (the non-NULL [`rtls_session_put_fn`]).
 pub type PutFn =
     unsafe extern "C" fn(userdata: *mut c_void, key: *const u8, key_len: usize, value: *const u8, value_len: usize) -> c_int;
 
 /// Looks a session up (and removes it when `remove` is non-zero): 0 when
-/// found and copied into `buf`. See rtls.h.
+/// found and copied into `buf` (the non-NULL [`rtls_session_get_fn`]).
 pub type GetFn = unsafe extern "C" fn(
     userdata: *mut c_void,
     key: *const u8,
@@ -28,21 +28,64 @@ pub type GetFn = unsafe extern "C" fn(
     out_len: *mut usize,
 ) -> c_int;
 
-/// The C types: NULL allowed.
-pub type rtls_session_put_fn = Option<PutFn>;
-pub type rtls_session_get_fn = Option<GetFn>;
+// The C types spell the signatures out again: cbindgen cannot look through
+// an alias inside Option (Option<PutFn> would become an opaque struct in
+// rtls.h). They cannot drift apart: config.rs hands the unwrapped C
+// callbacks to CallbackStore::new, which takes PutFn and GetFn.
 
-/// Largest key rtls stores or looks up. rustls' keys are TLS 1.2 session
-/// ids (33 bytes encoded) and the 32-byte ids of TLS 1.3 stateful tickets;
-/// a TLS 1.3 lookup key comes from the client and may be up to 64 KiB, so
-/// longer (or empty) keys are misses without asking the store. Also in
-/// rtls.h.
+/// The `put` callback of a session store (see
+/// rtls_server_config_builder_set_session_store): store `value`
+/// (`value_len` bytes, at most RTLS_SESSION_MAX_VALUE_LEN) under `key`
+/// (`key_len` bytes, 1 to RTLS_SESSION_MAX_KEY_LEN), replacing an older
+/// entry. Keys and values are binary and valid during the call only.
+/// Return 0 when stored, non-zero otherwise (a failure only costs the
+/// resumption).
+/// Both callbacks run inside rtls_conn_accept and rtls_conn_process, on
+/// whichever thread drives the connection, concurrently for many
+/// connections: they must be thread-safe, must not call rtls functions for
+/// the same connection, and should not block for long (a handshake waits).
+pub type rtls_session_put_fn = Option<
+    unsafe extern "C" fn(userdata: *mut c_void, key: *const u8, key_len: usize, value: *const u8, value_len: usize) -> c_int,
+>;
+
+/// The `get` callback of a session store (see
+/// rtls_server_config_builder_set_session_store): look `key` up (`key_len`
+/// bytes, 1 to RTLS_SESSION_MAX_KEY_LEN, binary). Return 0 when found with
+/// value_len <= buf_len, after copying the value into `buf` and setting
+/// `*out_len` = value_len; non-zero for a miss, an error, or a longer value
+/// (buf_len is always RTLS_SESSION_MAX_VALUE_LEN). `remove` != 0: the entry
+/// is single-use (a TLS 1.3 session): remove it as it is found, so that no
+/// other get, concurrent or later, in this or another process, returns it
+/// again. Key and buf are valid during the call only.
+/// Runs like rtls_session_put_fn: inside rtls_conn_accept and
+/// rtls_conn_process, on whichever thread drives the connection,
+/// concurrently for many connections: thread-safe, not calling rtls
+/// functions for the same connection, not blocking for long.
+pub type rtls_session_get_fn = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        key: *const u8,
+        key_len: usize,
+        remove: c_int,
+        buf: *mut u8,
+        buf_len: usize,
+        out_len: *mut usize,
+    ) -> c_int,
+>;
+
+/// Largest session key (RTLS_SESSION_MAX_KEY_LEN): keys are binary, 1 to
+/// this many bytes, and other client-supplied ids are misses without a
+/// call. rustls' keys are TLS 1.2 session ids (33 bytes encoded) and the
+/// 32-byte ids of TLS 1.3 stateful tickets; a TLS 1.3 lookup key comes
+/// from the client and may be up to 64 KiB, so longer (or empty) keys are
+/// misses without asking the store.
 pub const MAX_KEY_LEN: usize = 64;
 
-/// Largest session value rtls stores or reads back. rustls' session values
-/// are a few hundred bytes (more only with client certificates, which they
-/// carry); a value that does not fit is not stored, and a lookup that
-/// would return one is a miss. Also in rtls.h.
+/// Largest session value rtls stores or reads back
+/// (RTLS_SESSION_MAX_VALUE_LEN): values are binary, at most this many
+/// bytes. rustls' session values are a few hundred bytes (more only with
+/// client certificates, which they carry); a longer value is not stored,
+/// and a lookup that would return one is a miss.
 pub const MAX_VALUE_LEN: usize = 16 * 1024;
 
 /// The C side's `userdata`. rtls.h makes it the caller's promise that the
@@ -207,13 +250,6 @@ mod tests {
         assert!(s.get(b"").is_none());
         assert!(!s.put(Vec::new(), b"v".to_vec()));
         assert_eq!(f.calls.lock().unwrap().len(), before);
-    }
-
-    #[test]
-    fn header_has_the_same_limits() {
-        let header = include_str!("../include/rtls.h");
-        assert!(header.contains(&format!("#define RTLS_SESSION_MAX_KEY_LEN {}\n", MAX_KEY_LEN)));
-        assert!(header.contains(&format!("#define RTLS_SESSION_MAX_VALUE_LEN {}\n", MAX_VALUE_LEN)));
     }
 
     #[test]

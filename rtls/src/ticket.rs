@@ -58,7 +58,9 @@ const KEY_LABEL: &[u8] = b"rtls ticket key v1";
 const SLOT_LEN: usize = 8;
 const TAG_LEN: usize = 16;
 
-/// Opaque to C. Immutable and thread-safe; configurations hold references.
+/// Makes and opens session tickets (opaque): rtls_ticketer_new,
+/// rtls_ticketer_free. Immutable, usable from any thread, reference
+/// counted: builders and configurations using it hold their own references.
 pub struct rtls_ticketer {
     prk: Prk,
     lifetime: u32,
@@ -254,12 +256,36 @@ impl ProducesTickets for rtls_ticketer {
     }
 }
 
-/// A ticketer for `secret` (at least 32 bytes) and `context` (any bytes,
-/// may be empty), whose keys change every `lifetime_secs` (60..=86400).
-/// Both buffers are read during the call only. On success `*out` is a new
-/// ticketer owned by the caller ([`rtls_ticketer_free`]). Errors:
-/// `RTLS_CONF_BAD_TICKET_KEY`, `RTLS_CONF_BAD_TICKET_LIFETIME`,
-/// `RTLS_INTERNAL_NULL_ARGUMENT`.
+/// Session tickets (TLS 1.2 tickets, TLS 1.3 stateless resumption) that every
+/// process holding the same secret and context can decrypt: the parent makes
+/// the secret once before forking (random, or read from a key file that
+/// several servers share), every child builds its ticketer from it. No
+/// process stores or rotates keys: the key of a time slot is derived,
+///   slot      = unix time / lifetime_secs
+///   key(slot) = HKDF-SHA256(salt = context, ikm = secret,
+///                           info = "rtls ticket key v1" || slot as u64 BE)
+/// and a ticket is slot (8 bytes BE) || random nonce (12 bytes) ||
+/// ChaCha20-Poly1305(key(slot), aad = slot bytes, session). Tickets are made
+/// with the current slot's key and accepted while their slot or the one after
+/// it is current: a ticket stays valid for lifetime_secs at least (what
+/// clients are told) and 2 * lifetime_secs at most. Servers sharing a
+/// secret need clocks that agree to well within lifetime_secs (a ticket
+/// from a slot that has not begun here is refused). Forward secrecy: anyone
+/// who learns the secret can decrypt every ticket (and so the sessions) made
+/// with it, past ones included; make a new secret regularly (e.g. at each
+/// restart) unless servers must share it.
+/// context separates TLS setups: tickets made with one context never
+/// decrypt with another (a full handshake follows), so pass an identity of
+/// the setup (certificates and TLS settings) that may resume sessions.
+///
+/// secret: at least 32 bytes of high entropy. context: any bytes, may be
+/// empty. Both are read during the call only. lifetime_secs: 60 to 86400.
+/// On success `*out` is a new ticketer owned by the caller (rtls_ticketer_free);
+/// it is immutable and may be shared by any number of builders and threads.
+/// Errors: RTLS_CONF_BAD_TICKET_KEY (secret shorter than 32 bytes),
+/// RTLS_CONF_BAD_TICKET_LIFETIME, RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: config time.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_ticketer_new(
     secret: *const u8,
@@ -285,8 +311,9 @@ pub extern "C" fn rtls_ticketer_new(
     })
 }
 
-/// Release a ticketer; configurations using it keep their own reference.
-/// NULL is ignored.
+/// Release the caller's reference: builders and configurations using the
+/// ticketer keep it alive. NULL is ignored.
+/// Phase: config time (or a cleanup of the pool owning the ticketer).
 #[no_mangle]
 pub extern "C" fn rtls_ticketer_free(t: *const rtls_ticketer) {
     let _ = guard(|| {

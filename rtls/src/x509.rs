@@ -998,7 +998,10 @@ pub fn cert_fields(der: &[u8]) -> Result<Vec<Field>, Malformed> {
     Ok(fields)
 }
 
-/// Receives one field; see rtls.h. Return 0 to continue.
+/// Receives one certificate variable (rtls_x509_fields): `name` is its name
+/// without the "SSL_SERVER_" or "SSL_CLIENT_" prefix, `value` its text
+/// (UTF-8). Neither is NUL-terminated; both are valid during the call only.
+/// Return 0 to go on, anything else to stop.
 pub type rtls_x509_field_fn = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
@@ -1009,12 +1012,42 @@ pub type rtls_x509_field_fn = Option<
     ) -> c_int,
 >;
 
-/// Report every certificate variable of the DER certificate `der` to `cb`
-/// (see [`cert_fields`] for names, order and formats). The certificate is
-/// parsed and formatted completely before `cb` is first called, so on
-/// `RTLS_CONF_BAD_DER` `cb` was never called. Errors: `RTLS_CONF_BAD_DER`,
-/// `RTLS_IO_CALLBACK_FAILED` (`cb` returned non-zero; no further calls),
-/// `RTLS_INTERNAL_NULL_ARGUMENT`.
+/// The certificate variables mod_ssl sets for a certificate, with mod_ssl's
+/// names and values (OpenSSL's formats), computed from its DER (`der_len`
+/// bytes at `der`; for a server certificate: rtls_certified_key_cert_der).
+/// Parses and formats the whole certificate on every call: call it once per
+/// certificate at configuration time and keep the results. cb is called
+/// once per variable, with `userdata`, in this order:
+///   M_VERSION    "3" for a v3 certificate
+///   M_SERIAL     upper-case hex, "-" when negative, a backslash and a
+///                newline after every 35 bytes (as openssl x509 -serial)
+///   V_START      "Nov  7 02:00:00 2026 GMT" (notBefore)
+///   V_END        the same for notAfter
+///   S_DN         subject as RFC 2253 text: "CN=www.example.org,O=Example,C=DE"
+///   S_DN_<a>     each subject attribute <a> of C ST L O OU CN T I G S D UID
+///                Email, in certificate order; from the second attribute of
+///                a kind on: S_DN_<a>_1, S_DN_<a>_2, ... (as mod_ssl exports
+///                them; mod_ssl's lookups also answer S_DN_<a>_0 for S_DN_<a>
+///                and S_DN_SP for S_DN_ST: the caller maps those)
+///   I_DN, I_DN_<a>  the same for the issuer
+///   A_SIG        signature algorithm, OpenSSL's long name ("UNKNOWN" if none)
+///   A_KEY        public key algorithm, likewise
+///   SAN_Email_<n>, SAN_DNS_<n>  subjectAltName rfc822Name and dNSName
+///                entries, <n> from 0
+///   CERT         the certificate as PEM, ending in a newline
+/// Variables whose text would be empty are left out (mod_ssl leaves them
+/// unset). V_REMAIN depends on the time of the request and is not reported.
+/// The certificate is checked completely before cb is first called.
+/// Errors: RTLS_CONF_BAD_DER (not a DER X.509 certificate, or one RFC 5280
+/// rules out: e.g. times not in "Z" form, invalid strings in names, duplicate
+/// extensions, a malformed subjectAltName, OIDs over 586 bytes; cb was not
+/// called),
+/// RTLS_IO_CALLBACK_FAILED (cb returned non-zero; it is not called again),
+/// RTLS_INTERNAL_NULL_ARGUMENT (der NULL with der_len > 0, or cb NULL).
+/// Phase: config time.
+// Written for rtls.h, where <a> and <n> are placeholders, not HTML.
+#[allow(rustdoc::invalid_html_tags)]
+#[must_use]
 #[no_mangle]
 pub extern "C" fn rtls_x509_fields(der: *const u8, der_len: usize, cb: rtls_x509_field_fn, userdata: *mut c_void) -> rtls_result {
     guard(|| {
