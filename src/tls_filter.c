@@ -655,8 +655,12 @@ static apr_status_t filter_output(ap_filter_t *f, apr_bucket_brigade *bb)
             rv = encrypt_buffered(fctx);
             if (rv != APR_SUCCESS) break;
             if (AP_BUCKET_IS_EOC(b)) {
+                /* close_notify goes down with a FLUSH of its own, ahead of
+                 * the EOC (as mod_ssl does it): passed in one brigade with
+                 * the EOC, httpd 2.4's core output filter never wrote it. */
                 tls_conn_close_notify(fctx->cc);
                 rv = take_tls(fctx);
+                if (rv == APR_SUCCESS) rv = pass_tls(fctx, 1);
                 if (rv != APR_SUCCESS) break;
             }
             APR_BUCKET_REMOVE(b);

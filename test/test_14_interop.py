@@ -304,3 +304,31 @@ class TestSClientReconnect:
         changed = [(i, sid) for i, sid in enumerate(ids[1:], start=1) if sid != ids[0]]
         assert not changed, f"{which}: Session-ID of connection 0 is {ids[0]}, reconnects differ: {changed}"
         assert_no_errors_logged(env, mark)
+
+
+class TestCloseNotify:
+    """The server ends a TLS connection with close_notify, as mod_ssl does: after a response with
+    `Connection: close` and when an idle keep-alive connection times out. mod_tls queued it but
+    passed it down in one brigade with httpd's end-of-connection bucket, and the core output
+    filter never wrote it: OpenSSL clients reported "unexpected eof while reading" (curl ignores
+    that; clients that do not would take the response as truncated)."""
+
+    @pytest.fixture(scope="class", autouse=True)
+    def server(self, env):
+        env.serve(side_by_side_config(env) + "KeepAliveTimeout 1\n", mod_ssl=True,
+                  listen=[env.tls_port, env.ssl_port], modules=["socache_shmcb"])
+
+    @pytest.mark.parametrize("version", ["-tls1_2", "-tls1_3"])
+    @pytest.mark.parametrize("ending", ["connection-close", "keepalive-timeout"])
+    @pytest.mark.parametrize("which", SERVERS)
+    def test_14_close_notify_at_the_end(self, env, which, ending, version):
+        port, name = target(env, which)
+        close = "Connection: close\r\n" if ending == "connection-close" else ""
+        request = f"GET / HTTP/1.1\r\nHost: {name}\r\n{close}\r\n".encode()
+        r = run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", name,
+                 "-CAfile", env.ca_file, version, "-ign_eof", "-msg"], timeout=15, input=request)
+        out = r.stdout + r.stderr
+        assert "HTTP/1.1 200" in out, out[-2000:]
+        assert re.search(r"^<<< TLS 1\.[23], ?Alert \[length 0002\], warning close_notify", out, re.M), \
+            f"{which}: no close_notify from the server ({ending}):\n{out[-2000:]}"
+        assert "unexpected eof" not in out, out[-2000:]
