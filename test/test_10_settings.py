@@ -7,11 +7,12 @@ their order must be chosen (Python cannot). The tests of a class share one serve
 
 The wording of messages is tentative: the expected fragments (regular expressions) are in EXPECT."""
 
+import os
 import re
 
 import pytest
 
-from modtls.env import TLS12_ECDSA_SUITES, TLS12_RSA_SUITES, TLS13_SUITES
+from modtls.env import REPO_ROOT, TLS12_ECDSA_SUITES, TLS12_RSA_SUITES, TLS13_SUITES
 from test_02_conf import assert_mentions
 from test_02_conf import refused as conf_refused
 
@@ -588,3 +589,72 @@ class TestConfigErrors:
         line = f"TLSOptions {args}".rstrip()
         text = refused(env, line + "\n")
         assert_mentions(text, ["TLSOptions", syntax_error(env, line)])
+
+
+# ------------------------------------------------------------------ the whole registry
+
+def registry():
+    """(id, IANA name, OpenSSL name or None) of every suite in src/tls_proto.c's registry table."""
+    src = os.path.join(REPO_ROOT, "src", "tls_proto.c")
+    with open(src) as f:
+        text = f.read()
+    rows = re.findall(r'\{0x([0-9a-f]{4}), "([A-Za-z0-9_]+)", (NULL|"[^"]*"), (?:NULL|"[^"]*")\}', text)
+    assert len(rows) > 300, f"{src}: registry table not found"
+    return [(int(i, 16), name, None if ossl == "NULL" else ossl.strip('"')) for i, name, ossl in rows]
+
+
+
+
+class TestWholeRegistry:
+    """Every suite of the cipher registry, under each of its names, given to each cipher directive,
+    starts or is refused with a message, never crashes httpd: `TLSCiphersPrefer
+    TLS_NULL_WITH_NULL_NULL` (id 0, a registry entry without an OpenSSL name) made post_config
+    segfault. Each start puts all names of one kind into one directive of one virtual host (a
+    crash on any name stops that start); a second host on the same port checks that the server
+    still answers."""
+
+    HOST, OTHER = "reg.example.org", "reg-other.example.org"
+
+    def serve_with(self, env, line):
+        cred = names_cert(env, "reg", [self.HOST, self.OTHER])
+        env.serve(f"TLSEngine {env.tls_port}\n"
+                  + env.vhost(self.HOST, env.tls_port, line, certs=[cred])
+                  + env.vhost(self.OTHER, env.tls_port, certs=[cred]), listen=[env.tls_port])
+
+    @pytest.mark.parametrize("form", ["iana", "hex", "openssl", "lower"])
+    @pytest.mark.parametrize("directive", ["TLSCiphersPrefer", "TLSCipherPrefer"])
+    def test_10_prefer_every_registry_name(self, env, directive, form):
+        suites = registry()
+        names = {"iana": [n for _, n, _ in suites],
+                 "hex": [f"TLS_CIPHER_0x{i:04x}" for i, _, _ in suites],
+                 "openssl": [o for _, _, o in suites if o],
+                 "lower": [n.lower() for _, n, _ in suites]}[form]
+        mark = env.log_mark()
+        self.serve_with(env, f"{directive} {':'.join(names)}")
+        warned = env.log_lines(mark, r"MTLS0103")
+        lacking = {i for i, n, o in suites if n not in ALL_IANA and (form != "openssl" or o)}
+        # one warning per suite rustls lacks, each naming it (never "(null)")
+        assert len(warned) == len(lacking), f"{len(warned)} warnings for {len(lacking)} missing suites"
+        assert not [w for w in warned if "(null)" in w], warned[:3]
+        assert "TLS_NULL_WITH_NULL_NULL" in "\n".join(warned) or form == "openssl"
+        for host in (self.HOST, self.OTHER):
+            assert tls13(env, host) is not None, f"{host} does not answer after {directive} ({form})"
+
+    @pytest.mark.parametrize("directive", ["TLSCiphersSuppress", "TLSCipherSuppress"])
+    def test_10_suppress_every_lacking_suite(self, env, directive):
+        lacking = [n for _, n, _ in registry() if n not in ALL_IANA]
+        mark = env.log_mark()
+        self.serve_with(env, f"{directive} {':'.join(lacking)}")
+        assert env.log_lines(mark, r"MTLS010[345]") == []
+        assert tls13(env, self.HOST) is not None
+
+    @pytest.mark.parametrize("directive", ["TLSCiphersSuppress", "TLSCipherSuppress"])
+    def test_10_suppress_the_whole_registry_is_refused(self, env, directive):
+        cred = names_cert(env, "reg", [self.HOST, self.OTHER])
+        env.stop()
+        env.write_config(f"TLSEngine {env.tls_port}\n"
+                         + env.vhost(self.HOST, env.tls_port, f"{directive} "
+                                     + ":".join(n for _, n, _ in registry()), certs=[cred]),
+                         listen=[env.tls_port])
+        text = env.start_expect_failure()
+        assert re.search(r"MTLS010[45]", text), text[-2000:]
