@@ -75,7 +75,7 @@ pub type rtls_session_get_fn = Option<
 
 /// Largest session key (RTLS_SESSION_MAX_KEY_LEN): keys are binary, 1 to
 /// this many bytes, and other client-supplied ids are misses without a
-/// call. rustls' keys are TLS 1.2 session ids (33 bytes encoded) and the
+/// call. rustls' keys are TLS 1.2 session ids (32 bytes) and the
 /// 32-byte ids of TLS 1.3 stateful tickets; a TLS 1.3 lookup key comes
 /// from the client and may be up to 64 KiB, so longer (or empty) keys are
 /// misses without asking the store.

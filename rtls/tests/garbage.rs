@@ -123,7 +123,7 @@ fn random_records_after_the_handshake() {
 fn null_and_misuse() {
     let mut n = 0;
     assert_eq!(rtls_conn_read_tls(ptr::null_mut(), b"x".as_ptr(), 1, &mut n), RTLS_INTERNAL_NULL_ARGUMENT);
-    assert_eq!(rtls_conn_process(ptr::null_mut(), ptr::null_mut(), ptr::null_mut()), RTLS_INTERNAL_NULL_ARGUMENT);
+    assert_eq!(rtls_conn_process(ptr::null_mut(), ptr::null_mut(), ptr::null_mut(), ptr::null_mut()), RTLS_INTERNAL_NULL_ARGUMENT);
     let s = fresh();
     assert_eq!(rtls_conn_read_tls(s, ptr::null(), 10, &mut n), RTLS_INTERNAL_NULL_ARGUMENT);
     let mut buf = [0u8; 4];

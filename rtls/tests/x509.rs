@@ -17,7 +17,8 @@ use rtls::x509::*;
 fn der(name: &str) -> Vec<u8> {
     let pem = data(&format!("{}.pem", name));
     let mut rd = &pem[..];
-    rustls_pemfile::certs(&mut rd).unwrap().remove(0)
+    let first = rustls_pemfile::certs(&mut rd).next().unwrap().unwrap();
+    first.to_vec()
 }
 
 struct Collected {
