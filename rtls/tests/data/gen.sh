@@ -26,7 +26,11 @@ openssl rsa -in rsa2048.key -traditional -out rsa2048-pkcs1.key 2>/dev/null
 # encrypted keys: PKCS#8 and traditional PEM
 openssl pkcs8 -topk8 -in p256.key -passout pass:secret -out p256-enc8.key
 openssl rsa -in rsa2048.key -traditional -aes128 -passout pass:secret -out rsa2048-enctrad.key 2>/dev/null
-# P-521 is not supported by ring 0.16
+# a self-signed leaf (not a CA), for pinning a server's own certificate
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout selfsigned.key -out selfsigned.pem \
+  -days $days -subj "/CN=selfsigned.example.org" -addext "subjectAltName=DNS:selfsigned.example.org" \
+  -addext "basicConstraints=critical,CA:FALSE" 2>/dev/null
+# P-521 is not supported by ring
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-521 -nodes -keyout p521.key -out p521.pem \
   -days $days -subj "/CN=p521.example.org" 2>/dev/null
 rm -f ca.srl
