@@ -1,5 +1,6 @@
 """pytest options and fixtures of the mod_tls suite (see README.md)."""
 
+import hashlib
 import os
 import shutil
 
@@ -10,10 +11,23 @@ from modtls.env import DEFAULT_MOD_TLS_SO, DEFAULT_PORT_BASE, TlsTestEnv
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def default_server_root() -> str:
+    """test/gen, unless httpd's children (User daemon) cannot reach it: a checkout in /root (mode
+    700) is common on a fresh machine. Then a directory of this checkout's own under /var/tmp."""
+    d = HERE
+    while d != os.path.dirname(d):
+        if not os.stat(d).st_mode & 0o001:
+            digest = hashlib.sha256(HERE.encode()).hexdigest()[:12]
+            return f"/var/tmp/mod_tls-test-{digest}"
+        d = os.path.dirname(d)
+    return os.path.join(HERE, "gen")
+
+
 def pytest_addoption(parser):
     group = parser.getgroup("mod_tls")
-    group.addoption("--server-root", default=os.path.join(HERE, "gen"),
-                    help="where the generated server root goes (wiped at session start; default: test/gen)")
+    group.addoption("--server-root", default=default_server_root(),
+                    help="where the generated server root goes (wiped at session start; default: test/gen, "
+                         "or /var/tmp/mod_tls-test-<hash of the checkout> if others cannot enter the checkout)")
     group.addoption("--keep-root", action="store_true",
                     help="keep the server root (conf, certs, logs) after the session")
     group.addoption("--errorlog", choices=("tail", "all", "none"), default="tail",
