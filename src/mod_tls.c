@@ -12,6 +12,7 @@
 #include <http_request.h>
 #include <http_ssl.h>
 #include <mod_status.h>
+#include <mpm_common.h>
 
 #include "tls_cache.h"
 #include "tls_conf.h"
@@ -75,6 +76,7 @@ static void tls_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(hook_pre_config, after_ssl, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(hook_post_config, after_ssl, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(tls_cache_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_stopping(tls_filter_child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_connection(hook_pre_connection, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, tls_cache_status, NULL, NULL, APR_HOOK_MIDDLE);
     /* The handshake runs after mod_reqtimeout has put its filter (below ours)

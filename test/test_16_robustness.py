@@ -302,3 +302,113 @@ class TestHandshakeCoreTimeout:
         assert_closed_near(results, CORE_TIMEOUT, stall_name)
         assert env.log_lines(mark, r"AH01382") == []  # really without mod_reqtimeout
         no_error_lines(env, mark)
+
+
+# ------------------------------------------------------------- 2. stop and restart
+
+
+class OpenConnections:
+    """Connections to mod_tls in every state a client can leave one in."""
+
+    def __init__(self, env, count: int = 2):
+        port, name = env.tls_port, TLS_NAME
+        self.socks: List[socket.socket] = []
+        self.procs: List[subprocess.Popen] = []
+        hello = tls12_hello(name)
+        for _ in range(count):
+            # idle: connected, nothing sent (held by the kernel's deferred accept)
+            self.socks.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+            # half a ClientHello
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(hello[:40])
+            self.socks.append(s)
+            # the whole first flight, the server's answer unread
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(hello)
+            self.socks.append(s)
+            # handshake done, no request
+            self.socks.append(env.tls_connect(port, sni=name, timeout=5))
+            # kept alive after a request
+            s = env.tls_connect(port, sni=name, timeout=5)
+            s.sendall(f"GET / HTTP/1.1\r\nHost: {name}\r\n\r\n".encode())
+            assert s.recv(65536).startswith(b"HTTP/1.1 200")
+            self.socks.append(s)
+            # openssl s_client -tls1_2 -reconnect, its last connection left open (stdin open)
+            self.procs.append(subprocess.Popen(
+                ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", name,
+                 "-tls1_2", "-reconnect", "-CAfile", env.ca_file],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(1.5)  # the reconnects are done, every connection has reached its worker
+
+    def close(self):
+        for p in self.procs:
+            p.kill()
+            p.wait(10)
+        for s in self.socks:
+            s.close()
+
+
+def assert_children_exited(env, mark, what):
+    lines = env.log_lines(mark, r"AH0004[56]")
+    assert lines == [], f"{what}: children had to be signalled again or killed:\n" + "\n".join(lines)
+    no_error_lines(env, mark)
+
+
+class TestStopRestart:
+    """No child of mod_tls needs a second SIGTERM or SIGKILL to exit, and stopping is quick."""
+
+    QUICK = 2.0  # seconds; the parent's first reminder (AH00045) comes after 3 s
+
+    @pytest.fixture(autouse=True)
+    def server(self, env):
+        env.serve(tls_only(env), listen=[env.tls_port])
+        yield
+        env.stop()
+
+    def test_16_stop_with_open_connections(self, env):
+        conns = OpenConnections(env)
+        try:
+            mark = env.log_mark()
+            start = time.monotonic()
+            env.stop(timeout=20)
+            took = time.monotonic() - start
+        finally:
+            conns.close()
+        print(f"\nstop: {took:.2f} s")
+        assert_children_exited(env, mark, "stop")
+        assert took < self.QUICK, f"stopping took {took:.2f} s"
+
+    def test_16_restart_with_open_connections(self, env):
+        conns = OpenConnections(env)
+        try:
+            mark = env.log_mark()
+            start = time.monotonic()
+            r = env.apache2("-k", "restart")
+            assert r.rc == 0, r
+            env.wait_ready(mark, 20)
+            took = time.monotonic() - start
+        finally:
+            conns.close()
+        print(f"\nrestart: {took:.2f} s")
+        assert_children_exited(env, mark, "restart")
+        assert took < self.QUICK, f"restarting took {took:.2f} s"
+        resp, _ = env.http_request(env.tls_port, "/", sni=TLS_NAME)
+        assert resp.status == 200
+
+    def test_16_graceful_then_stop_with_open_connections(self, env):
+        # a graceful restart lets the old children finish their connections; the stop that
+        # follows must not wait for them either
+        conns = OpenConnections(env)
+        try:
+            mark = env.log_mark()
+            env.graceful()
+            resp, _ = env.http_request(env.tls_port, "/", sni=TLS_NAME)
+            assert resp.status == 200
+            start = time.monotonic()
+            env.stop(timeout=20)
+            took = time.monotonic() - start
+        finally:
+            conns.close()
+        print(f"\ngraceful, then stop: {took:.2f} s")
+        assert_children_exited(env, mark, "graceful + stop")
+        assert took < self.QUICK, f"stopping took {took:.2f} s"
