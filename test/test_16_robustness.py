@@ -412,3 +412,114 @@ class TestStopRestart:
         print(f"\ngraceful, then stop: {took:.2f} s")
         assert_children_exited(env, mark, "graceful + stop")
         assert took < self.QUICK, f"stopping took {took:.2f} s"
+
+
+# ------------------------------------------------------------- 3. log hygiene
+
+
+def junk_hello(name: str) -> bytes:
+    """A ClientHello with unknown extensions full of junk (legal: they must be ignored)."""
+    rnd = random.Random(16)
+    extra = [rawtls.extension(t, bytes(rnd.randrange(256) for _ in range(n)))
+             for t, n in ((0x1234, 40), (0xFAFA, 0), (0x7F00, 300))]
+    return rawtls.record(rawtls.HANDSHAKE, rawtls.tls12_client_hello(name, extra=extra))
+
+
+def bad_extension_hello(name: str) -> bytes:
+    """A ClientHello whose supported_groups extension does not parse."""
+    extra = [rawtls.extension(rawtls.EXT_SUPPORTED_GROUPS, b"\x00\x03\x00\x1d\x00")]
+    msg = rawtls.client_hello(rawtls.TLS12_ECDHE_GCM, [rawtls.ext_server_name(name), *extra,
+                                                        rawtls.ext_signature_algorithms()])
+    return rawtls.record(rawtls.HANDSHAKE, msg)
+
+
+def garbage_cases(name: str):
+    """name -> (bytes to send, then: 'close' or 'wait' for the server to close)."""
+    rnd = random.Random(8)
+    hello = tls12_hello(name)
+    return {
+        "random_bytes": (bytes(rnd.randrange(256) for _ in range(600)), "wait"),
+        "http_on_tls_port": (f"GET / HTTP/1.1\r\nHost: {name}\r\n\r\n".encode(), "wait"),
+        "truncated_record": (hello[:60], "close"),
+        "oversized_record": (b"\x16\x03\x01\xff\xff" + bytes(300), "wait"),
+        "oversized_plaintext": (rawtls.record(rawtls.HANDSHAKE, bytes(20000))[:5] + bytes(18000), "wait"),
+        "wrong_content_type": (b"\x63\x03\x03\x00\x10" + bytes(16), "wait"),
+        "alert_first": (rawtls.record(rawtls.ALERT, b"\x02\x28"), "wait"),
+        "ccs_first": (rawtls.record(rawtls.CHANGE_CIPHER_SPEC, b"\x01"), "wait"),
+        "sslv2_hello": (bytes.fromhex("802e0103010015000000100700c00500800300800100800600400400800200800"
+                                      "2a3f0c1d3a6d8e0c9d7a6e6f9b8f7a0c3"), "wait"),
+        "empty_handshake_records": (b"\x16\x03\x01\x00\x00" * 50, "wait"),
+        "junk_extensions": (junk_hello(name), "close"),
+        "malformed_extension": (bad_extension_hello(name), "wait"),
+        "half_handshake_close": (hello, "close"),
+        "hello_twice": (hello + hello, "wait"),
+        "stall_record_header": (hello[:3], "wait"),
+        "stall_first_flight": (hello, "wait"),
+    }
+
+
+def after_handshake_cases(env, name: str):
+    """Garbage after a completed handshake: name -> function(ssl socket's raw socket)."""
+    return {
+        "bad_record_after_handshake": lambda raw: raw.sendall(rawtls.record(rawtls.APPLICATION_DATA,
+                                                                           bytes(64), rawtls.TLS1_2)),
+        "plaintext_hello_after_handshake": lambda raw: raw.sendall(tls12_hello(name)),
+        "close_without_notify": lambda raw: raw.close(),
+    }
+
+
+class TestLogHygiene:
+    """Per connection of a misbehaving peer: no error-level line and at most one mod_tls line."""
+
+    STALL = 2  # handshake stage for the stalling cases
+
+    @pytest.fixture(scope="class", params=["warn", "info"], autouse=True)
+    def server(self, env, request):
+        env.serve(tls_only(env, f"RequestReadTimeout handshake={self.STALL}"),
+                  listen=[env.tls_port], log_level=request.param)
+        return request.param
+
+    def test_16_garbage_logs_little(self, env, server):
+        mark = env.log_mark()
+        ports: Dict[str, int] = {}
+        socks = []
+        for case, (data, then) in garbage_cases(TLS_NAME).items():
+            s = socket.create_connection(("127.0.0.1", env.tls_port), timeout=5)
+            ports[case] = s.getsockname()[1]
+            try:
+                s.sendall(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            if then == "close":
+                s.close()
+            else:
+                socks.append((case, s))
+        for case, fn in after_handshake_cases(env, TLS_NAME).items():
+            tls = env.tls_connect(env.tls_port, sni=TLS_NAME, timeout=5)
+            ports[case] = tls.getsockname()[1]
+            # the raw socket beneath: what is sent and read there bypasses the client's TLS
+            raw = socket.socket(fileno=os.dup(tls.fileno()))
+            tls.close()
+            try:
+                fn(raw)
+            except OSError:
+                pass
+            if raw.fileno() >= 0:
+                socks.append((case, raw))
+        # every connection the server is to close is closed within the stall time and a bit
+        still_open = [case for case, s in socks if wait_closed(s, self.STALL + 5) is None]
+        for _, s in socks:
+            s.close()
+        assert still_open == [], f"the server kept these open: {still_open}"
+        time.sleep(0.5)
+        no_error_lines(env, mark)
+        tls_lines = env.log_lines(mark, r"\[tls:")
+        per_case = {case: [ln for ln in tls_lines if f"127.0.0.1:{port}]" in ln] for case, port in ports.items()}
+        print(f"\nLogLevel {server}: mod_tls lines per connection: "
+              + ", ".join(f"{c} {len(v)}" for c, v in per_case.items()))
+        too_many = {c: v for c, v in per_case.items() if len(v) > 1}
+        assert too_many == {}, "more than one mod_tls line for one connection:\n" + "\n".join(
+            f"{c}:\n  " + "\n  ".join(v) for c, v in too_many.items())
+        # and nothing of mod_tls without a client (all of it is per connection)
+        untagged = [ln for ln in tls_lines if "[client " not in ln]
+        assert untagged == [], untagged
