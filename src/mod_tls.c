@@ -12,6 +12,7 @@
 #include <http_request.h>
 #include <http_ssl.h>
 #include <mod_status.h>
+#include <mpm_common.h>
 
 #include "tls_cache.h"
 #include "tls_conf.h"
@@ -67,17 +68,22 @@ static void tls_register_hooks(apr_pool_t *p)
 {
     static const char *const after_ssl[] = { "mod_ssl.c", NULL };
     static const char *const before_ssl[] = { "mod_ssl.c", NULL };
-    static const char *const before_h2[] = { "mod_http2.c", "mod_reqtimeout.c", NULL };
+    static const char *const after_reqtimeout[] = { "mod_reqtimeout.c", NULL };
+    static const char *const before_h2[] = { "mod_http2.c", NULL };
 
     (void)p;
     tls_filter_register();
     ap_hook_pre_config(hook_pre_config, after_ssl, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(hook_post_config, after_ssl, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(tls_cache_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_stopping(tls_filter_child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_connection(hook_pre_connection, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, tls_cache_status, NULL, NULL, APR_HOOK_MIDDLE);
-    /* the handshake ends before mod_http2 looks at the connection: ALPN may switch it to h2 */
-    ap_hook_process_connection(tls_server_process_connection, NULL, before_h2, APR_HOOK_FIRST);
+    /* The handshake runs after mod_reqtimeout has put its filter (below ours)
+     * on the connection, so that its handshake stage bounds it as it does
+     * mod_ssl's handshake, and ends before mod_http2 looks at the connection:
+     * ALPN may switch it to h2. */
+    ap_hook_process_connection(tls_server_process_connection, after_reqtimeout, before_h2, APR_HOOK_FIRST);
     ap_hook_post_read_request(tls_server_request_check, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(tls_var_request_fixup, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_ssl_conn_is_ssl(tls_core_conn_is_ssl, NULL, before_ssl, APR_HOOK_MIDDLE);

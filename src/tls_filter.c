@@ -43,6 +43,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <apr_atomic.h>
+#include <apr_poll.h>
 #include <apr_strings.h>
 
 #include <httpd.h>
@@ -64,6 +66,13 @@ APLOG_USE_MODULE(tls);
 #define TLS_READ_CHUNK (2 * TLS_RECORD_PLAIN + 1024)
 /* Encrypted bytes collected before they are passed down. */
 #define TLS_PASS_BYTES (4 * TLS_RECORD_PLAIN)
+/* Longest single wait for TLS bytes (see get_below_blocking). */
+#define TLS_WAIT_SLICE apr_time_from_msec(250)
+
+/* How the child stops, once it does (see tls_filter_child_stopping). */
+#define TLS_STOPPING_GRACEFUL 1
+#define TLS_STOPPING_NOW 2
+static apr_uint32_t child_stopping;
 
 typedef struct tls_filter_ctx_t {
     tls_conn_t *cc;
@@ -73,6 +82,7 @@ typedef struct tls_filter_ctx_t {
     apr_bucket_brigade *in_tls;   /* read from below, not yet fed to rustls */
     apr_bucket_brigade *in_plain; /* decrypted, not yet handed up */
     int in_eof;                   /* the stream below ended */
+    int plain_seen;               /* application data arrived: a request began */
     apr_size_t rec_left;          /* bytes of the current TLS record still to read */
     apr_size_t hdr_len;           /* bytes of the next record header seen so far */
     unsigned char hdr[5];         /* that record header */
@@ -223,6 +233,7 @@ static apr_status_t take_plain(tls_filter_ctx_t *fctx, size_t avail)
             return APR_SUCCESS; /* EOF states are seen by fill_plain */
         }
         APR_BRIGADE_INSERT_TAIL(fctx->in_plain, apr_bucket_heap_create(buf, n, free, fctx->c->bucket_alloc));
+        fctx->plain_seen = 1;
         avail -= n;
     }
     return APR_SUCCESS;
@@ -316,12 +327,92 @@ static void track_records(tls_filter_ctx_t *fctx, const unsigned char *data, apr
     }
 }
 
+/* Is the child stopping in a way that ends this connection's wait? A
+ * stop without grace ends every wait; a graceful one the waits of
+ * connections that carry no request yet (in the handshake, or done with it
+ * and no byte of a request arrived): the MPM closes its idle keep-alive
+ * connections then too. */
+static int stop_ends_wait(const tls_filter_ctx_t *fctx)
+{
+    apr_uint32_t stopping = apr_atomic_read32(&child_stopping);
+
+    if (stopping == TLS_STOPPING_NOW) return 1;
+    return stopping == TLS_STOPPING_GRACEFUL && !fctx->plain_seen;
+}
+
+/* Wait until the connection's socket is readable, or at most `wait`.
+ * APR_SUCCESS also when the wait just ran out (the caller reads to find
+ * out); APR_ECONNABORTED when the child's stop ends the wait (see
+ * stop_ends_wait). */
+static apr_status_t wait_readable(tls_filter_ctx_t *fctx, apr_interval_time_t wait)
+{
+    apr_socket_t *sock = ap_get_conn_socket(fctx->c);
+    apr_pollfd_t pfd;
+    apr_int32_t n = 0;
+    apr_status_t rv;
+
+    if (stop_ends_wait(fctx)) return APR_ECONNABORTED;
+    memset(&pfd, 0, sizeof(pfd));
+    pfd.p = fctx->c->pool;
+    pfd.desc_type = APR_POLL_SOCKET;
+    pfd.reqevents = APR_POLLIN;
+    pfd.desc.s = sock;
+    rv = apr_poll(&pfd, 1, &n, wait);
+    if (stop_ends_wait(fctx)) return APR_ECONNABORTED;
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_TIMEUP(rv) && !APR_STATUS_IS_EINTR(rv)) return rv;
+    return APR_SUCCESS;
+}
+
+/* A blocking read from the filter below, done as non-blocking reads and
+ * waits of at most TLS_WAIT_SLICE each. Why not one blocking read: a worker
+ * blocked in a socket read does not notice the child stopping (the MPM
+ * closes the socket under it, which does not wake a poll() on Linux) and
+ * sleeps until the read times out: the parent then needs SIGTERM/SIGKILL.
+ * Each slice asks the filters below again, so their deadlines (those of
+ * mod_reqtimeout) are seen within a slice; between bytes, the wait is
+ * bounded by the socket's timeout (httpd's Timeout), as a blocking read of
+ * the core filter is. */
+static apr_status_t get_below_blocking(tls_filter_ctx_t *fctx, apr_off_t want)
+{
+    apr_socket_t *sock = ap_get_conn_socket(fctx->c);
+    apr_interval_time_t timeout = 0;
+    apr_time_t deadline = 0;
+    apr_status_t rv;
+
+    if (!sock) {
+        /* not on a socket of its own (cannot happen for connections we serve) */
+        return ap_get_brigade(fctx->fin->next, fctx->in_tls, AP_MODE_READBYTES, APR_BLOCK_READ, want);
+    }
+    for (;;) {
+        apr_bucket *last = APR_BRIGADE_LAST(fctx->in_tls);
+        rv = ap_get_brigade(fctx->fin->next, fctx->in_tls, AP_MODE_READBYTES, APR_NONBLOCK_READ, want);
+        /* nothing there: the core filter says so with an empty brigade */
+        if (rv == APR_SUCCESS && APR_BRIGADE_LAST(fctx->in_tls) != last) return APR_SUCCESS;
+        if (rv != APR_SUCCESS && !APR_STATUS_IS_EAGAIN(rv)) return rv;
+        if (deadline == 0) {
+            if (apr_socket_timeout_get(sock, &timeout) != APR_SUCCESS) timeout = -1;
+            deadline = timeout > 0 ? apr_time_now() + timeout : -1;
+        }
+        {
+            apr_interval_time_t wait = TLS_WAIT_SLICE;
+            if (deadline > 0) {
+                apr_time_t left = deadline - apr_time_now();
+                if (left <= 0) return APR_TIMEUP;
+                if (left < wait) wait = left;
+            }
+            rv = wait_readable(fctx, wait);
+            if (rv != APR_SUCCESS) return rv;
+        }
+    }
+}
+
 /* Read more TLS bytes from the filter below into in_tls: the rest of the
  * current record, or of its header. Asking for no more than that keeps the
  * core filter from trying an extra (non-blocking, mostly futile) socket
  * read per call, as it does when it has less than was asked for; rustls
  * checks the framing itself, this only sizes the reads. APR_EOF when the
- * stream ended; APR_EAGAIN when non-blocking and nothing came. */
+ * stream ended; APR_EAGAIN when non-blocking and nothing came;
+ * APR_ECONNABORTED when blocking and the child stops meanwhile. */
 static apr_status_t read_below(tls_filter_ctx_t *fctx, apr_read_type_e block)
 {
     apr_bucket *last = APR_BRIGADE_LAST(fctx->in_tls), *b;
@@ -335,7 +426,12 @@ static apr_status_t read_below(tls_filter_ctx_t *fctx, apr_read_type_e block)
     else {
         want = (apr_off_t)(sizeof(fctx->hdr) - fctx->hdr_len);
     }
-    rv = ap_get_brigade(fctx->fin->next, fctx->in_tls, AP_MODE_READBYTES, block, want);
+    if (block == APR_BLOCK_READ) {
+        rv = get_below_blocking(fctx, want);
+    }
+    else {
+        rv = ap_get_brigade(fctx->fin->next, fctx->in_tls, AP_MODE_READBYTES, block, want);
+    }
     if (rv == APR_EOF) {
         fctx->in_eof = 1;
         return APR_EOF;
@@ -380,7 +476,11 @@ static apr_status_t handshake(tls_filter_ctx_t *fctx, apr_read_type_e block)
         }
         if (rv != APR_SUCCESS) {
             if (!APR_STATUS_IS_EAGAIN(rv)) {
-                ap_log_cerror(APLOG_MARK, APLOG_INFO, rv, fctx->c,
+                /* aborted: the child stops (our doing); reset: the peer went
+                 * away, as with EOF above. Neither is worth an info line. */
+                int level = (APR_STATUS_IS_ECONNABORTED(rv) || APR_STATUS_IS_ECONNRESET(rv)) ? APLOG_DEBUG
+                                                                                             : APLOG_INFO;
+                ap_log_cerror(APLOG_MARK, level, rv, fctx->c,
                               TLS_LOGNO(0304) "reading the TLS handshake from the %s failed", peer_name(fctx));
                 tls_conn_done(cc);
             }
@@ -707,6 +807,12 @@ void tls_filter_register(void)
 {
     in_filter_rec = ap_register_input_filter(TLS_FILTER_NAME, filter_input, NULL, AP_FTYPE_CONNECTION + 5);
     out_filter_rec = ap_register_output_filter(TLS_FILTER_NAME, filter_output, NULL, AP_FTYPE_CONNECTION + 5);
+}
+
+void tls_filter_child_stopping(apr_pool_t *pchild, int graceful)
+{
+    (void)pchild;
+    apr_atomic_set32(&child_stopping, graceful ? TLS_STOPPING_GRACEFUL : TLS_STOPPING_NOW);
 }
 
 apr_status_t tls_filter_conn_init(tls_conn_t *cc)

@@ -15,6 +15,14 @@
 /* register_hooks: register the filter pair. */
 void tls_filter_register(void);
 
+/* child_stopping hook: once the child stops, blocking reads of the filters
+ * end within a fraction of a second with APR_ECONNABORTED, so that no
+ * worker keeps the child from exiting: without grace (a full stop or
+ * restart) every read, gracefully those of connections that carry no
+ * request yet (in the handshake, or done with it and no request byte
+ * arrived). Requests under way finish as usual in a graceful stop. */
+void tls_filter_child_stopping(apr_pool_t *pchild, int graceful);
+
 /* Per connection, right after tls_conn_create (pre_connection for incoming
  * connections): add the filters to cc->c, with their buffers in c->pool,
  * and set cc->filter. Returns APR_SUCCESS. */
