@@ -26,8 +26,8 @@ if [ -f test/c/Makefile ]; then
 fi
 
 if [ -f fuzz/Makefile ]; then
-    log "fuzzing the configuration parsers (${FUZZ_SECONDS:-15}s)"
-    make -C fuzz run FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
+    log "fuzzing the configuration parsers and the rtls data path (${FUZZ_SECONDS:-12}s each)"
+    make -C fuzz run FUZZ_SECONDS="${FUZZ_SECONDS:-12}"
 fi
 
 log "pytest (real httpd on loopback)"

@@ -255,7 +255,13 @@ static apr_status_t process(tls_filter_ctx_t *fctx)
     }
     if (tls_conn_on_events(cc, events) != APR_SUCCESS) return conn_abort(fctx);
     if (plain > 0 && take_plain(fctx, plain) != APR_SUCCESS) return conn_abort(fctx);
-    if (tls > 0 || (events & (RTLS_EVENT_HELLO | RTLS_EVENT_HANDSHAKE_DONE))) return send_tls_now(fctx);
+    if (events & RTLS_EVENT_HELLO) {
+        /* Bound now: records that came with the hello wait in rtls for a
+         * process step of their own, which must not wait for more bytes. */
+        apr_status_t rv = send_tls_now(fctx);
+        return rv == APR_SUCCESS ? process(fctx) : rv;
+    }
+    if (tls > 0 || (events & RTLS_EVENT_HANDSHAKE_DONE)) return send_tls_now(fctx);
     return APR_SUCCESS;
 }
 

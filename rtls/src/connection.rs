@@ -71,6 +71,75 @@ pub struct rtls_conn {
     poisoned: bool,
     handshake_reported: bool,
     close_reported: bool,
+    /// Where the ClientHello ends in its records (accepting phase only).
+    framing: HelloFraming,
+}
+
+/// Follows the record framing of what the client sends until its
+/// ClientHello is complete, to see whether more handshake data shares the
+/// ClientHello's last record. RFC 8446 5.1: handshake messages that
+/// precede a key change must end at a record boundary, and the ClientHello
+/// does (the server's keys follow it); a peer that appends its Finished
+/// or anything else is refused with unexpected_message, as OpenSSL does.
+/// rustls 0.23 refuses only a message left partial there. In TLS 1.2 the
+/// client has nothing to send after its hello before the server answers,
+/// so the same rule holds.
+#[derive(Default)]
+struct HelloFraming {
+    hdr: [u8; 5],
+    hdr_len: usize,
+    /// payload bytes of the current record still to come
+    rec_left: usize,
+    rec_is_handshake: bool,
+    /// handshake bytes seen, and the first four (the message header)
+    hs_seen: usize,
+    hs_hdr: [u8; 4],
+    /// the ClientHello's whole length (header included), once known
+    hello_len: Option<usize>,
+    /// the record holding the hello's last byte has ended
+    done: bool,
+    misaligned: bool,
+}
+
+impl HelloFraming {
+    fn feed(&mut self, mut data: &[u8]) {
+        while !data.is_empty() && !self.done {
+            if self.rec_left == 0 {
+                self.hdr[self.hdr_len] = data[0];
+                self.hdr_len += 1;
+                data = &data[1..];
+                if self.hdr_len == self.hdr.len() {
+                    self.rec_left = ((self.hdr[3] as usize) << 8) | self.hdr[4] as usize;
+                    self.rec_is_handshake = self.hdr[0] == 22;
+                    self.hdr_len = 0;
+                }
+                continue;
+            }
+            let n = self.rec_left.min(data.len());
+            if self.rec_is_handshake {
+                for (i, b) in data[..n].iter().enumerate() {
+                    if self.hs_seen + i < 4 {
+                        self.hs_hdr[self.hs_seen + i] = *b;
+                    }
+                }
+                self.hs_seen += n;
+                if self.hello_len.is_none() && self.hs_seen >= 4 {
+                    let h = &self.hs_hdr;
+                    self.hello_len = Some(4 + ((h[1] as usize) << 16 | (h[2] as usize) << 8 | h[3] as usize));
+                }
+            }
+            self.rec_left -= n;
+            data = &data[n..];
+            if self.rec_left == 0 && self.rec_is_handshake {
+                if let Some(len) = self.hello_len {
+                    if self.hs_seen >= len {
+                        self.done = true;
+                        self.misaligned = self.hs_seen > len;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// How many records one `process` call takes while accepting (rustls'
@@ -90,10 +159,13 @@ fn accept_fed(acc: &mut Acceptor) -> Result<Option<Accepted>, (Error, AcceptedAl
 
 /// A fatal alert in a plaintext record, for refusals rustls has no call
 /// for (an unknown server name is the virtual host choice's business, not
-/// rustls'). Before the server's first flight alerts are never encrypted.
+/// rustls'; a ClientHello not on a record boundary, see HelloFraming).
+/// Before the server's first flight alerts are never encrypted.
 fn alert_record(description: u8) -> [u8; 7] {
     [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, description]
 }
+
+const ALERT_UNEXPECTED_MESSAGE: u8 = 10;
 
 impl rtls_conn {
     fn new_server() -> rtls_conn {
@@ -110,6 +182,7 @@ impl rtls_conn {
             poisoned: false,
             handshake_reported: false,
             close_reported: false,
+            framing: HelloFraming::default(),
         }
     }
 
@@ -135,7 +208,13 @@ impl rtls_conn {
     fn read_tls(&mut self, data: &[u8]) -> Result<usize, rtls_result> {
         let mut rd = data;
         let res = match &mut self.phase {
-            Phase::Accepting(acc) => acc.read_tls(&mut rd),
+            Phase::Accepting(acc) => {
+                let res = acc.read_tls(&mut rd);
+                if let Ok(n) = res {
+                    self.framing.feed(&data[..n]);
+                }
+                res
+            }
             Phase::Active(conn) => conn.read_tls(&mut rd),
             Phase::Hello(_) | Phase::Failed => return Err(RTLS_INTERNAL_WRONG_STATE),
         };
@@ -148,6 +227,16 @@ impl rtls_conn {
         match &mut self.phase {
             Phase::Accepting(acc) => match accept_fed(acc) {
                 Ok(None) => RTLS_OK,
+                Ok(Some(_)) if self.framing.misaligned => {
+                    self.pending.extend_from_slice(&alert_record(ALERT_UNEXPECTED_MESSAGE));
+                    self.phase = Phase::Failed;
+                    self.last_error = String::from(
+                        "the ClientHello's record goes on with more handshake data (RFC 8446 5.1: \
+                         not on a record boundary)",
+                    );
+                    *out_tls = self.pending.len();
+                    RTLS_PEER_UNEXPECTED_MESSAGE
+                }
                 Ok(Some(accepted)) => {
                     self.server_name = accepted.client_hello().server_name().map(|s| s.as_bytes().to_vec());
                     self.phase = Phase::Hello(Box::new(accepted));
@@ -794,4 +883,64 @@ fn _assert_send(c: rtls_conn) -> Box<dyn Send> {
 #[allow(dead_code)]
 fn _config_is_shared(c: Arc<rtls_server_config>) -> Box<dyn Send + Sync> {
     Box::new(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HelloFraming;
+
+    /// Handshake records carrying `payloads`, one record each.
+    fn records(payloads: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for p in payloads {
+            out.extend_from_slice(&[22, 3, 1, (p.len() >> 8) as u8, p.len() as u8]);
+            out.extend_from_slice(p);
+        }
+        out
+    }
+
+    /// A handshake message of type 1 with a body of `len` bytes.
+    fn hello(len: usize) -> Vec<u8> {
+        let mut m = vec![1, (len >> 16) as u8, (len >> 8) as u8, len as u8];
+        m.resize(4 + len, 0xab);
+        m
+    }
+
+    fn framing_of(wire: &[u8], chunk: usize) -> HelloFraming {
+        let mut f = HelloFraming::default();
+        for c in wire.chunks(chunk) {
+            f.feed(c);
+        }
+        f
+    }
+
+    #[test]
+    fn hello_alone_or_split_over_records_is_aligned() {
+        let h = hello(300);
+        for chunk in [1, 7, 5000] {
+            let f = framing_of(&records(&[&h]), chunk);
+            assert!(f.done && !f.misaligned);
+            let f = framing_of(&records(&[&h[..3], &h[3..100], &h[100..]]), chunk);
+            assert!(f.done && !f.misaligned);
+            // a later record is not the hello's business
+            let mut wire = records(&[&h]);
+            wire.extend_from_slice(&records(&[&[20, 0, 0, 32]]));
+            assert!(!framing_of(&wire, chunk).misaligned);
+        }
+    }
+
+    #[test]
+    fn more_handshake_data_in_the_hellos_last_record_is_misaligned() {
+        let mut h = hello(300);
+        h.extend_from_slice(&[20, 0, 0, 32]);
+        for chunk in [1, 9, 5000] {
+            let f = framing_of(&records(&[&h]), chunk);
+            assert!(f.done && f.misaligned);
+            let f = framing_of(&records(&[&h[..200], &h[200..]]), chunk);
+            assert!(f.done && f.misaligned);
+        }
+        // not complete yet: nothing is decided
+        let f = framing_of(&records(&[&h[..200]]), 5000);
+        assert!(!f.done && !f.misaligned);
+    }
 }

@@ -35,6 +35,7 @@ HS_SERVER_KEY_EXCHANGE = 12
 HS_CERTIFICATE_REQUEST = 13
 HS_SERVER_HELLO_DONE = 14
 HS_CERTIFICATE_STATUS = 22
+HS_FINISHED = 20
 HANDSHAKE_NAMES = {1: "client_hello", 2: "server_hello", 4: "new_session_ticket", 8: "encrypted_extensions",
                    11: "certificate", 12: "server_key_exchange", 13: "certificate_request",
                    14: "server_hello_done", 15: "certificate_verify", 16: "client_key_exchange",
@@ -76,6 +77,7 @@ SUITES = {
     "TLS_CHACHA20_POLY1305_SHA256": 0x1303,
 }
 SUITE_NAMES = {v: k for k, v in SUITES.items()}
+TLS13_SUITES = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256")
 TLS12_ECDHE_GCM = ("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
                    "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384")
 
@@ -221,6 +223,42 @@ def tls12_client_hello(sni: Optional[str], *, suites: Sequence = TLS12_ECDHE_GCM
         exts.append(ext_renegotiation_info())
     exts += list(extra)
     return client_hello(suites, exts, session_id=session_id)
+
+
+def x25519_key_share() -> Tuple[object, bytes]:
+    """A fresh X25519 key pair for a key_share a server can use: (private key, 32-byte public key).
+    Needs python3-cryptography (imported here, so the rest of this module works without it)."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    private = X25519PrivateKey.generate()
+    return private, private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def tls13_client_hello(sni: Optional[str], *, suites: Sequence = TLS13_SUITES,
+                       groups: Sequence = ("x25519", "secp256r1", "secp384r1"),
+                       key_shares: Optional[Sequence[Tuple]] = None,
+                       signature_schemes: Sequence = DEFAULT_SIGNATURE_SCHEMES,
+                       alpn: Optional[Sequence[str]] = None, versions: Sequence[int] = (TLS1_3,),
+                       session_id: Optional[bytes] = None, random: Optional[bytes] = None,
+                       extra: Sequence[bytes] = ()) -> bytes:
+    """A TLS 1.3 ClientHello as OpenSSL's clients send one: SNI (unless None), supported_versions,
+    supported_groups, key_share (default: one fresh X25519 share, see x25519_key_share; pass
+    (group, public key) pairs for others, or () for none), signature_algorithms,
+    psk_key_exchange_modes (psk_dhe_ke), ALPN (if given), then `extra`; a random 32-byte legacy
+    session id (middlebox compatibility mode) unless one is given (b"" for none)."""
+    if key_shares is None:
+        key_shares = [("x25519", x25519_key_share()[1])]
+    exts = []
+    if sni is not None:
+        exts.append(ext_server_name(sni))
+    exts += [ext_supported_versions(versions), ext_supported_groups(groups), ext_key_share(key_shares),
+             ext_signature_algorithms(signature_schemes), ext_psk_key_exchange_modes()]
+    if alpn:
+        exts.append(ext_alpn(alpn))
+    exts += list(extra)
+    return client_hello(suites, exts, session_id=os.urandom(32) if session_id is None else session_id,
+                        random=random)
 
 
 def record(content_type: int, payload: bytes, version: int = TLS1_0) -> bytes:
