@@ -70,6 +70,7 @@ static void tls_register_hooks(apr_pool_t *p)
     static const char *const before_ssl[] = { "mod_ssl.c", NULL };
     static const char *const after_reqtimeout[] = { "mod_reqtimeout.c", NULL };
     static const char *const before_h2[] = { "mod_http2.c", NULL };
+    static const char *const after_http[] = { "http_core.c", NULL };
 
     (void)p;
     tls_filter_register();
@@ -84,6 +85,7 @@ static void tls_register_hooks(apr_pool_t *p)
      * mod_ssl's handshake, and ends before mod_http2 looks at the connection:
      * ALPN may switch it to h2. */
     ap_hook_process_connection(tls_server_process_connection, after_reqtimeout, before_h2, APR_HOOK_FIRST);
+    ap_hook_create_request(tls_filter_create_request, after_http, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(tls_server_request_check, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(tls_var_request_fixup, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_ssl_conn_is_ssl(tls_core_conn_is_ssl, NULL, before_ssl, APR_HOOK_MIDDLE);

@@ -17,16 +17,37 @@
  * served. What is buffered is therefore bounded by one read chunk plus
  * rustls' own limits: nothing grows with the size of a request body.
  *
- * Output: data buckets are written into rustls; small buckets are first
- * collected into one record-sized buffer (the thread's, during one call) so
- * a brigade of many small pieces does not become many small TLS records.
- * rustls' records are appended to `out_tls` as heap buckets, which is
- * passed down whenever it holds TLS_PASS_BYTES, at FLUSH, at EOC and at the
- * end of every call.
+ * Output: plaintext is collected into one record-sized buffer (the
+ * thread's, during a call) and handed to rustls a record at a time:
+ * rustls makes one record of each write, so what it is given in one
+ * piece is what decides the record count. The buffer is encrypted when it
+ * is full, and whenever a metadata bucket (FLUSH, EOS, EOR, EOC, ...)
+ * comes. rustls' records are appended to `out_tls` as heap buckets, which
+ * is passed down whenever it holds TLS_PASS_BYTES, at FLUSH, at EOC and at
+ * the end of every call.
  *
- * Memory: between calls an idle connection holds no buffer of ours; record
- * and plaintext buffers come from malloc and return to it when consumed
- * (see collect_tls).
+ * Across calls: httpd passes a response's status line and headers in one
+ * call (ap_http_header_filter) and its body right after in the next, so
+ * encrypting at the end of each call made every small response two
+ * records. Plaintext that ends a call with no metadata after it is
+ * therefore held for the next call (copied out of the thread's buffer,
+ * see hold_plain) -- but only when it is less than TLS_HOLD_MAX and came
+ * down a request's filter chain. The request's end (EOS, then EOR) always
+ * comes down this filter, so such data waits no longer than the core
+ * output filter would keep it anyway (it writes nothing under
+ * THRESHOLD_MIN_WRITE without a FLUSH). Other data is not held: the MPM's
+ * write completion and mod_proxy's tunnel (websockets) pass data without
+ * any metadata and then call the core output filter directly, past this
+ * one, to get it written; mod_proxy removes mod_ssl's coalescing filter
+ * from a tunnel for that reason. Whether a call comes down a request's
+ * chain is told by a request filter of ours just above the connection
+ * filters (filter_request_output), which mod_proxy's tunnel and mod_http2
+ * do not pass through.
+ *
+ * Memory: between requests an idle connection holds no buffer of ours;
+ * record and plaintext buffers come from malloc and return to it when
+ * consumed (see collect_tls), and held plaintext lives from one output
+ * call of a request to the next only.
  *
  * Handshake: whichever filter is called first runs it to its end, the
  * input filter usually. The side that has bytes to send first sends (a
@@ -74,6 +95,11 @@ APLOG_USE_MODULE(tls);
 #define TLS_STOPPING_NOW 2
 static apr_uint32_t child_stopping;
 
+/* Plaintext held from one output call to the next stays below this: what
+ * httpd's core output filter keeps back from a write without FLUSH
+ * (THRESHOLD_MIN_WRITE in server/core_filters.c). */
+#define TLS_HOLD_MAX 4096
+
 typedef struct tls_filter_ctx_t {
     tls_conn_t *cc;
     conn_rec *c;
@@ -91,6 +117,9 @@ typedef struct tls_filter_ctx_t {
     char *out_buf;                /* plaintext collected for one record, during one output call */
     apr_size_t out_buf_len;
     char *own_buf;                /* this connection's record buffer, made only when the thread's is taken */
+    char *held;                   /* plaintext kept from one output call to the next (malloc), or NULL */
+    apr_size_t held_len;
+    int in_request;               /* the output call came down a request's filter chain */
 } tls_filter_ctx_t;
 
 /* The record buffer of the output filter. What it collects is encrypted
@@ -117,6 +146,47 @@ static void out_buf_give_back(tls_filter_ctx_t *fctx)
     if (fctx->out_buf == thread_out_buf) thread_out_buf_taken = 0;
     fctx->out_buf = NULL;
     fctx->out_buf_len = 0;
+}
+
+static void held_free(tls_filter_ctx_t *fctx)
+{
+    free(fctx->held);
+    fctx->held = NULL;
+    fctx->held_len = 0;
+}
+
+static apr_status_t held_cleanup(void *data)
+{
+    held_free(data);
+    return APR_SUCCESS;
+}
+
+/* At the end of an output call: keep the record buffer's plaintext (with
+ * no metadata after it) for the next call if that is safe (see the top of
+ * the file), in a malloc'd copy of its size, so that the thread's buffer
+ * is free for other connections. Returns 0 when it is not kept (then it
+ * must be encrypted now). */
+static int hold_plain(tls_filter_ctx_t *fctx)
+{
+    char *copy;
+
+    if (!fctx->in_request || fctx->out_buf_len >= TLS_HOLD_MAX) return 0;
+    copy = malloc(fctx->out_buf_len);
+    if (!copy) return 0;
+    memcpy(copy, fctx->out_buf, fctx->out_buf_len);
+    fctx->held = copy;
+    fctx->held_len = fctx->out_buf_len;
+    fctx->out_buf_len = 0;
+    return 1;
+}
+
+/* At the start of an output call: held plaintext back into a record buffer. */
+static void unhold_plain(tls_filter_ctx_t *fctx)
+{
+    out_buf_take(fctx);
+    memcpy(fctx->out_buf, fctx->held, fctx->held_len);
+    fctx->out_buf_len = fctx->held_len;
+    held_free(fctx);
 }
 
 /* Who is at the other end, for messages. */
@@ -735,8 +805,11 @@ static apr_status_t filter_output(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     tls_filter_ctx_t *fctx = f->ctx;
     apr_status_t rv = APR_SUCCESS;
+    apr_off_t data_in = 0;
+    int meta_in = 0;
 
     if (fctx->cc->state == TLS_CONN_ST_DONE) {
+        held_free(fctx);
         apr_brigade_cleanup(bb);
         return APR_ECONNABORTED;
     }
@@ -748,10 +821,12 @@ static apr_status_t filter_output(ap_filter_t *f, apr_bucket_brigade *bb)
             return rv;
         }
     }
+    if (fctx->held) unhold_plain(fctx);
     while (!APR_BRIGADE_EMPTY(bb) && rv == APR_SUCCESS) {
         apr_bucket *b = APR_BRIGADE_FIRST(bb);
 
         if (APR_BUCKET_IS_METADATA(b)) {
+            ++meta_in;
             if (fctx->cc->state >= TLS_CONN_ST_NOTIFIED) {
                 /* after close_notify only metadata may follow */
                 APR_BUCKET_REMOVE(b);
@@ -790,17 +865,38 @@ static apr_status_t filter_output(ap_filter_t *f, apr_bucket_brigade *bb)
                 ap_log_cerror(APLOG_MARK, APLOG_ERR, rv, f->c, TLS_LOGNO(0307) "reading data to send failed");
                 break;
             }
+            data_in += (apr_off_t)len;
             rv = write_data(fctx, data, len);
             apr_bucket_delete(b);
         }
     }
-    if (rv == APR_SUCCESS) rv = encrypt_buffered(fctx);
+    /* What is still in the record buffer came after the last metadata. */
+    if (rv == APR_SUCCESS && fctx->out_buf_len > 0 && !hold_plain(fctx)) rv = encrypt_buffered(fctx);
     out_buf_give_back(fctx);
     if (rv == APR_SUCCESS && fctx->cc->state != TLS_CONN_ST_DONE) {
         rv = take_tls(fctx);
         if (rv == APR_SUCCESS) rv = pass_tls(fctx, 0);
     }
     apr_brigade_cleanup(bb);
+    if (APLOGctrace4(f->c)) {
+        ap_log_cerror(APLOG_MARK, APLOG_TRACE4, rv, f->c, TLS_LOGNO(0310) "TLS output%s: %" APR_OFF_T_FMT
+                      " bytes, %d metadata buckets; %" APR_SIZE_T_FMT " bytes held for the next call",
+                      fctx->in_request ? " (request)" : "", data_in, meta_in, fctx->held_len);
+    }
+    return rv;
+}
+
+/* The request filter: marks output calls that come down a request's chain
+ * (see the top of the file). It adds no buffering of its own. */
+static apr_status_t filter_request_output(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    tls_filter_ctx_t *fctx = f->ctx;
+    int outer = fctx->in_request;
+    apr_status_t rv;
+
+    fctx->in_request = 1;
+    rv = ap_pass_brigade(f->next, bb);
+    fctx->in_request = outer;
     return rv;
 }
 
@@ -808,11 +904,28 @@ static apr_status_t filter_output(ap_filter_t *f, apr_bucket_brigade *bb)
 
 static ap_filter_rec_t *in_filter_rec;
 static ap_filter_rec_t *out_filter_rec;
+static ap_filter_rec_t *req_filter_rec;
 
 void tls_filter_register(void)
 {
     in_filter_rec = ap_register_input_filter(TLS_FILTER_NAME, filter_input, NULL, AP_FTYPE_CONNECTION + 5);
     out_filter_rec = ap_register_output_filter(TLS_FILTER_NAME, filter_output, NULL, AP_FTYPE_CONNECTION + 5);
+    /* the last of a request's filters: below HTTP_HEADER and CHUNK */
+    req_filter_rec = ap_register_output_filter(TLS_REQUEST_FILTER_NAME, filter_request_output, NULL,
+                                               AP_FTYPE_CONNECTION - 1);
+}
+
+int tls_filter_create_request(request_rec *r)
+{
+    tls_conn_t *cc = tls_conn_get(r->connection);
+
+    /* Not on secondary (h2) connections: their output reaches us as
+     * mod_http2's. Not for subrequests and internal redirects: they share
+     * the initial request's protocol filters, ours among them. */
+    if (!r->main && !r->prev && cc && cc->c == r->connection && cc->filter) {
+        ap_add_output_filter_handle(req_filter_rec, cc->filter, r, r->connection);
+    }
+    return DECLINED;
 }
 
 void tls_filter_child_stopping(apr_pool_t *pchild, int graceful)
@@ -832,6 +945,7 @@ apr_status_t tls_filter_conn_init(tls_conn_t *cc)
     fctx->in_plain = apr_brigade_create(c->pool, c->bucket_alloc);
     fctx->out_tls = apr_brigade_create(c->pool, c->bucket_alloc);
     cc->filter = fctx;
+    apr_pool_cleanup_register(c->pool, fctx, held_cleanup, apr_pool_cleanup_null);
     fctx->fin = ap_add_input_filter_handle(in_filter_rec, fctx, NULL, c);
     fctx->fout = ap_add_output_filter_handle(out_filter_rec, fctx, NULL, c);
     return APR_SUCCESS;

@@ -11,6 +11,9 @@
 
 /* Name of both filters (input and output). */
 #define TLS_FILTER_NAME "TLS"
+/* Name of the request filter that tells the output filter which data
+ * comes down a request's chain (see tls_filter.c). */
+#define TLS_REQUEST_FILTER_NAME "TLS_REQUEST"
 
 /* register_hooks: register the filter pair. */
 void tls_filter_register(void);
@@ -35,5 +38,14 @@ TLS_MUST_CHECK apr_status_t tls_filter_conn_init(tls_conn_t *cc);
  * error that ended the connection (logged; cc is then DONE, the alert, if
  * any, sent). */
 TLS_MUST_CHECK apr_status_t tls_filter_handshake(tls_conn_t *cc);
+
+/* create_request hook, per initial request: on a TLS connection of this
+ * module (not on its secondary connections), add the request filter to r,
+ * so that a response's headers and body may share a TLS record. Must run
+ * after http_core's hook: a protocol filter added before HTTP_HEADER and
+ * its kin would be lost from r->output_filters when they are inserted
+ * ahead of it (util_filter.c updates only r->proto_output_filters then).
+ * Returns DECLINED (other modules' hooks run too). */
+int tls_filter_create_request(request_rec *r);
 
 #endif /* TLS_FILTER_H */
