@@ -11,6 +11,8 @@ if . /etc/os-release 2>/dev/null && [ "${VERSION_CODENAME:-}" = bookworm ]; then
 else
     MODTLS_RUST_PKGS="rustc cargo"
 fi
+# clang and libclang-rt-14-dev: the fuzz targets and the sanitizer build (its
+# ASan runtime, which apache2 preloads; docs/reliability.md).
 MODTLS_TEST_PKGS="python3 python3-pytest python3-cryptography nghttp2-client clang libclang-rt-14-dev libapr1-dev redis-server memcached libssl-dev cbindgen"
 
 log() { printf '==> %s\n' "$*"; }
