@@ -6,8 +6,12 @@
 #   make install    install the module and tls.load/tls.conf for a2enmod
 #   make bench      the side-by-side benchmark with mod_ssl (see docs/)
 #   make header     regenerate rtls/include/rtls.h from the Rust code (cbindgen)
+#   make sanitize   build/asan/mod_tls.so, the module with ASan/LeakSanitizer/UBSan, and
+#                   build/asan/preload, the runtime apache2 must preload to load it
+#                   (scripts/test.sh runs the suite against it too; docs/reliability.md)
 #
 # Variables: APXS (default apxs), CARGO (default: Debian's, see scripts/lib.sh), DESTDIR,
+# SAN_CC (compiler of the sanitizer build, default clang),
 # MODTLS_CRATES (a registry directory holding the locked crates; default: scripts/crates.sh).
 
 APXS     ?= apxs
@@ -33,7 +37,7 @@ APXS_LDFLAGS := -Wl,-Wl,--version-script=$(CURDIR)/src/exports.map -Wl,-Wl,--gc-
 MODDIR  = $(shell $(APXS) -q LIBEXECDIR)
 SYSCONF = $(shell $(APXS) -q SYSCONFDIR)
 
-.PHONY: all rtls test install clean bench demo header
+.PHONY: all rtls test install clean bench demo header sanitize
 
 all: $(BUILD)/mod_tls.so
 
@@ -47,15 +51,46 @@ $(BUILD)/crates.stamp: rtls/Cargo.lock bench/hsload/Cargo.lock bench/callgrind/C
 	scripts/crates.sh fetch
 	@mkdir -p $(BUILD) && touch $@
 
-$(BUILD)/mod_tls.so: $(SRC) $(HDR) $(RTLS_LIB) src/exports.map Makefile
-	@mkdir -p $(BUILD)/obj
-	@cp $(SRC) $(HDR) $(BUILD)/obj/
-	@echo "  APXS  $@ (log: $(BUILD)/apxs.log)"
-	@cd $(BUILD)/obj && $(APXS) -c -o mod_tls.la $(APXS_CFLAGS) $(APXS_LDFLAGS) \
+# $(call apxs_build,DIR,EXTRA_APXS_FLAGS): compile $(SRC) with apxs in DIR/obj into DIR/mod_tls.so
+define apxs_build
+	@mkdir -p $(1)/obj
+	@cp $(SRC) $(HDR) $(1)/obj/
+	@echo "  APXS  $@ (log: $(1)/apxs.log)"
+	@cd $(1)/obj && $(APXS) -c -o mod_tls.la $(APXS_CFLAGS) $(APXS_LDFLAGS) $(2) \
 	    $(notdir $(SRC)) $(CURDIR)/$(RTLS_LIB) -lpthread -ldl -lm >../apxs.log 2>&1 \
 	    || { grep -E "error|warning" ../apxs.log || cat ../apxs.log; exit 1; }
 	@# a new file, not a rewrite in place: a running httpd keeps its mapping
-	cp $(BUILD)/obj/.libs/mod_tls.so $@.tmp && mv -f $@.tmp $@
+	cp $(1)/obj/.libs/mod_tls.so $@.tmp && mv -f $@.tmp $@
+endef
+
+$(BUILD)/mod_tls.so: $(SRC) $(HDR) $(RTLS_LIB) src/exports.map Makefile
+	$(call apxs_build,$(BUILD))
+
+# The sanitizer build (docs/reliability.md): the C code with AddressSanitizer (LeakSanitizer
+# included) and UBSan, every finding fatal, at -O1 with frame pointers for usable stacks.
+# Compiled by clang (SAN_CC) because its ASan runtime carries UBSan too: one preloaded library,
+# one log_path for every report (gcc's separate libubsan writes to stderr whatever log_path
+# says). Warnings are not errors here: the gcc build above enforces the warning set, and clang
+# adds some on APR's macros (cast-align in APR_ARRAY_IDX, the {NULL} ending a directive table);
+# they stay in build/asan/apxs.log. rtls is the same static library, not instrumented (Rust;
+# its allocations still go through the malloc ASan intercepts, so leaks of Rust objects are
+# seen). apache2 is not instrumented either, so the ASan runtime has to be the first library of
+# the process: build/asan/preload names it, for LD_PRELOAD (MODTLS_TEST_PRELOAD of the suite).
+ASAN_DIR := $(BUILD)/asan
+SAN_CC   ?= clang
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g -Wno-error
+SAN_RT    = $(shell $(SAN_CC) -print-file-name=libclang_rt.asan-$$(uname -m).so)
+
+sanitize: $(ASAN_DIR)/mod_tls.so $(ASAN_DIR)/preload
+
+$(ASAN_DIR)/mod_tls.so: $(SRC) $(HDR) $(RTLS_LIB) src/exports.map Makefile
+	$(call apxs_build,$(ASAN_DIR),-S CC=$(SAN_CC) $(foreach f,$(SANITIZE),-Wc,$(f)) \
+	    -Wl,-fsanitize=address,undefined -Wl,-shared-libasan)
+
+$(ASAN_DIR)/preload: $(ASAN_DIR)/mod_tls.so
+	@[ -f "$(SAN_RT)" ] || { echo "sanitize: no ASan runtime for $(SAN_CC) (Debian: libclang-rt-dev)" >&2; exit 1; }
+	@readlink -f "$(SAN_RT)" >$@.tmp && mv -f $@.tmp $@
+	@echo "  PRELOAD $$(cat $@)"
 
 test:
 	./scripts/test.sh

@@ -11,7 +11,10 @@ if . /etc/os-release 2>/dev/null && [ "${VERSION_CODENAME:-}" = bookworm ]; then
 else
     MODTLS_RUST_PKGS="rustc cargo"
 fi
-MODTLS_TEST_PKGS="python3 python3-pytest python3-cryptography nghttp2-client clang libclang-rt-14-dev libapr1-dev redis-server memcached libssl-dev cbindgen"
+# clang and libclang-rt-dev (the runtimes of Debian's default clang: 14 on
+# Debian 12, 19 on Debian 13): the fuzz targets and the sanitizer build (its
+# ASan runtime, which apache2 preloads; docs/reliability.md).
+MODTLS_TEST_PKGS="python3 python3-pytest python3-cryptography nghttp2-client clang libclang-rt-dev libapr1-dev redis-server memcached libssl-dev cbindgen"
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

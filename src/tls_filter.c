@@ -61,6 +61,10 @@
  * peer's doing) and leaves the connection in TLS_CONN_ST_DONE, where both
  * filters refuse work.
  */
+/* <stddef.h> before any APR header: with offsetof defined, APR_OFFSETOF (in
+ * every APR_RING/APR_BRIGADE macro) is offsetof; without, it is APR's own
+ * arithmetic on a NULL pointer, undefined behaviour that UBSan reports. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 

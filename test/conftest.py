@@ -46,23 +46,42 @@ def env(request) -> TlsTestEnv:
     global _ENV
     port_base = int(os.environ.get("MODTLS_TEST_PORT_BASE", DEFAULT_PORT_BASE))
     mod_tls_so = os.environ.get("MOD_TLS_SO", DEFAULT_MOD_TLS_SO)
-    e = TlsTestEnv(request.config.getoption("--server-root"), port_base=port_base, mod_tls_so=mod_tls_so)
+    e = TlsTestEnv(request.config.getoption("--server-root"), port_base=port_base, mod_tls_so=mod_tls_so,
+                   preload=os.environ.get("MODTLS_TEST_PRELOAD"))
     e.setup()
     _ENV = e
     yield e
     _ENV = None
     e.stop()
-    if request.config.getoption("--keep-root"):
+    # the last server's processes report their leaks as they exit, i.e. in the stop above
+    reports = e.new_sanitizer_reports()
+    if request.config.getoption("--keep-root") or reports:
         print(f"\nmod_tls tests: server root kept in {e.server_root}")
     else:
         shutil.rmtree(e.server_root, ignore_errors=True)
+    if reports:
+        pytest.fail(sanitizer_failure(reports, "when the last server stopped"), pytrace=False)
+
+
+def sanitizer_failure(reports, when) -> str:
+    """The failure message for new sanitizer reports: every report, each cut to its start."""
+    parts = [f"{len(reports)} sanitizer report(s) appeared {when}:"]
+    for path, text in reports:
+        parts.append(f"--- {path}\n{text[:6000]}")
+    return "\n".join(parts)
 
 
 @pytest.fixture(autouse=True)
 def _errorlog_mark(request, env):
-    """Remember where the error log stood when the test began (see pytest_runtest_makereport)."""
+    """Remember where the error log stood when the test began (see pytest_runtest_makereport).
+    Afterwards, fail the test (as an error in its teardown) if a sanitizer report appeared."""
     request.node._modtls_mark = env.log_mark()
     yield
+    reports = env.new_sanitizer_reports()
+    if reports:
+        pytest.fail(sanitizer_failure(reports, "during this test (a leak is reported when its process "
+                                      "exits: maybe the server of an earlier test, stopped here)"),
+                    pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)

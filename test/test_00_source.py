@@ -60,6 +60,27 @@ class TestLogTags:
         assert dups == [], "\n".join(dups)
 
 
+# APR headers define APR_OFFSETOF, used by every APR_RING/APR_BRIGADE macro, as offsetof() only
+# when <stddef.h> came first; otherwise as arithmetic on a NULL pointer (undefined behaviour: the
+# sanitizer build's UBSan stopped tls_filter.c on its first brigade)
+RING_MACRO = re.compile(r"\bAPR_(?:RING|BRIGADE|BUCKET)_[A-Z_]+\s*\(")
+FIRST_APR_INCLUDE = re.compile(r"^#include\s*<(?:apr|apu|httpd|http_|util_|ap_)", re.M)
+
+
+class TestIncludes:
+
+    def test_00_stddef_before_apr_where_rings_are_used(self):
+        wrong = []
+        for name, text in c_sources():
+            if not RING_MACRO.search(text):
+                continue
+            first_apr = FIRST_APR_INCLUDE.search(text)
+            stddef = re.search(r"^#include\s*<stddef\.h>", text, re.M)
+            if first_apr and (not stddef or stddef.start() > first_apr.start()):
+                wrong.append(name)
+        assert wrong == [], f"include <stddef.h> before any APR/httpd header in: {wrong}"
+
+
 def directives_in_code():
     """Directive name -> help text, from the AP_INIT_* lines of src/*.c."""
     found = {}

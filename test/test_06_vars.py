@@ -47,7 +47,7 @@ def server(env):
     creds = [env.certs.get(NAME, "ec256"), env.certs.get(NAME, "rsa2048")]
     body = f"""
 TLSEngine {env.tls_port}
-LogFormat "%{{SSL_PROTOCOL}}x %{{SSL_CIPHER}}x %{{SSL_TLS_SNI}}x %U" tlslog
+LogFormat "%{{SSL_PROTOCOL}}x %{{SSL_CIPHER}}x %{{SSL_TLS_SNI}}x %U%q" tlslog
 CustomLog logs/{TLS_LOG} tlslog
 {LOOKUPS}
 {env.vhost(NAME, env.tls_port, LOOKUPS, certs=creds, docroot=env.docroot)}
@@ -104,8 +104,10 @@ class TestRequestEnv:
         mark = env.log_mark(tls_log(env))
         path = f"/index.html?{conn_kind}"
         _, info = request_env(env, conn_kind, path)
-        expected = f"{info.version} {iana_cipher_name(info.cipher)} {NAME} /index.html"
-        lines = env.wait_log(r"/index\.html$", mark, path=tls_log(env))
+        expected = f"{info.version} {iana_cipher_name(info.cipher)} {NAME} {path}"
+        # the request's own line: a line is written after the response went out, so an earlier
+        # test's request for /index.html can still be logged after this test's mark
+        lines = env.wait_log(rf"{re.escape(path)}$", mark, path=tls_log(env))
         assert lines == [expected]
 
     def test_06_vars_on_every_keepalive_request(self, env):
@@ -171,7 +173,7 @@ class TestPlainPort:
         mark = env.log_mark(tls_log(env))
         resp, _ = env.http_request(env.http_port, "/index.html?plain", tls=False, host="main.example.org")
         assert resp.header("X-Proto") in (None, "", "(null)")
-        assert env.wait_log(r"/index\.html$", mark, path=tls_log(env)) == ["- - - /index.html"]
+        assert env.wait_log(r"/index\.html\?plain$", mark, path=tls_log(env)) == ["- - - /index.html?plain"]
 
     def test_06_plain_redirect_is_http(self, env):
         resp, _ = env.http_request(env.http_port, "/dir", tls=False, host="main.example.org")

@@ -911,7 +911,7 @@ def env_b(env):
     """A second httpd: its own server root and ports (its port base is the first spare port of
     the session's env: B's http_port and tls_port are that port and the next)."""
     b = TlsTestEnv(os.path.join(env.server_root, "instance-b"), port_base=env.spare_ports[0],
-                   mod_tls_so=env.mod_tls_so)
+                   mod_tls_so=env.mod_tls_so, preload=env.preload, sanitizer_dir=env.sanitizer_dir)
     b.setup()
     yield b
     b.stop()

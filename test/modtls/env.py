@@ -5,9 +5,11 @@ httpd.conf from a body a test class supplies, starts/stops/gracefully restarts D
 on it, reads the error log, and runs the clients (curl, openssl s_client, nghttp, Python ssl).
 """
 
+import glob
 import hashlib
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -60,6 +62,22 @@ OPENSSL_TO_IANA = {**{s: s for s in TLS13_SUITES}, **TLS12_ECDSA_SUITES, **TLS12
 def iana_cipher_name(openssl_name: str) -> str:
     return OPENSSL_TO_IANA[openssl_name]
 
+
+# The sanitizer build (`make sanitize`, docs/reliability.md). apache2 is not instrumented, so the
+# ASan runtime has to be the first library of the process: with a preload (MODTLS_TEST_PRELOAD)
+# apache2, and only apache2 (not the clients), gets it as LD_PRELOAD, and the sanitizers write
+# their reports into files of SANITIZER_DIR in the server root, one per process, rather than to
+# stderr (the error log of a running httpd, the captured output of `apache2 -t`), where nothing
+# would look for them. These settings come first; what the caller has in ASAN_OPTIONS,
+# LSAN_OPTIONS, UBSAN_OPTIONS follows and wins, except log_path. Every report is a failure
+# (conftest.py).
+SANITIZER_DIR = "sanitizer"
+LSAN_SUPPRESSIONS = os.path.join(REPO_ROOT, "test", "lsan.supp")
+SANITIZER_DEFAULTS = {
+    "ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1",
+    "LSAN_OPTIONS": f"suppressions={LSAN_SUPPRESSIONS}:print_suppressions=0",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:report_error_type=1",
+}
 
 # httpd error log severities at which nothing a peer does may be logged
 ERROR_LEVELS = ("error", "crit", "alert", "emerg")
@@ -126,11 +144,13 @@ class ExecResult:
                 f"--- stdout\n{self.stdout[-4000:]}\n--- stderr\n{self.stderr[-4000:]}")
 
 
-def run(args: Sequence[str], timeout: float = 30, input: Optional[bytes] = None) -> ExecResult:
-    """Run a command with a hard timeout (subprocess.TimeoutExpired propagates and fails the test)."""
+def run(args: Sequence[str], timeout: float = 30, input: Optional[bytes] = None,
+        env: Optional[dict] = None) -> ExecResult:
+    """Run a command with a hard timeout (subprocess.TimeoutExpired propagates and fails the test).
+    `env`: the command's whole environment (default: ours)."""
     start = time.monotonic()
     p = subprocess.run(list(args), input=input, stdin=None if input is not None else subprocess.DEVNULL,
-                       capture_output=True, timeout=timeout)
+                       capture_output=True, timeout=timeout, env=env)
     return ExecResult(list(args), p.returncode, p.stdout.decode("utf-8", "replace"),
                       p.stderr.decode("utf-8", "replace"), time.monotonic() - start)
 
@@ -286,8 +306,14 @@ class TlsTestEnv:
     """
 
     def __init__(self, server_root: str, port_base: int = DEFAULT_PORT_BASE,
-                 mod_tls_so: str = DEFAULT_MOD_TLS_SO, user: str = "daemon", group: str = "daemon"):
+                 mod_tls_so: str = DEFAULT_MOD_TLS_SO, user: str = "daemon", group: str = "daemon",
+                 preload: Optional[str] = None, sanitizer_dir: Optional[str] = None):
+        """`preload`: libraries (separated by blanks or colons) apache2 runs with as LD_PRELOAD,
+        the sanitizer runtimes for a sanitizer build; with it, sanitizer reports are collected
+        in `sanitizer_dir` (default: SANITIZER_DIR in the server root; a second server of a test
+        passes the session's, so that its reports are seen too)."""
         self.server_root = os.path.abspath(server_root)
+        self.preload = " ".join((preload or "").replace(":", " ").split())
         self.mod_tls_so = mod_tls_so
         self.user, self.group = user, group
         self.port_base = port_base
@@ -307,6 +333,8 @@ class TlsTestEnv:
         self.docroot = os.path.join(self.server_root, "htdocs")
         self.cgi_dir = os.path.join(self.server_root, "cgi-bin")
         self.tmp_dir = os.path.join(self.server_root, "tmp")
+        self.sanitizer_dir = sanitizer_dir or os.path.join(self.server_root, SANITIZER_DIR)
+        self._reports_seen = set()
         self.certs: Optional[CertStore] = None
         self.listen_ports: List[Tuple[str, int]] = []
         self.last_start_mark = 0
@@ -342,6 +370,12 @@ class TlsTestEnv:
             if not os.stat(d).st_mode & 0o001:
                 raise ServerError(f"{d} is not searchable by {self.user}; choose another --server-root")
         open(marker, "w").close()
+        if self.preload:
+            # written by the parent (root) and by the children (User daemon)
+            os.makedirs(self.sanitizer_dir, exist_ok=True)
+            pw = pwd.getpwnam(self.user)
+            os.chown(self.sanitizer_dir, pw.pw_uid, pw.pw_gid)
+            os.chmod(self.sanitizer_dir, 0o755)
         self.certs = CertStore(self.server_root)
         self.write_doc("index.html", b"<html><body>mod_tls test server</body></html>\n")
         self.write_doc("dir/index.html", b"dir index\n")
@@ -502,7 +536,32 @@ ScriptAlias /cgi-bin/ "{self.cgi_dir}/"
     # ----------------------------------------------------------- server control
 
     def apache2(self, *args: str, timeout: float = 30) -> ExecResult:
-        return run([APACHE2, "-d", self.server_root, "-f", self.conf_file, *args], timeout=timeout)
+        return run([APACHE2, "-d", self.server_root, "-f", self.conf_file, *args], timeout=timeout,
+                   env=self.apache2_environ())
+
+    def apache2_environ(self) -> Optional[dict]:
+        """apache2's environment: ours, plus the preload and the sanitizer settings when there
+        is a preload (see SANITIZER_DEFAULTS); None (ours unchanged) without one."""
+        if not self.preload:
+            return None
+        environ = dict(os.environ)
+        environ["LD_PRELOAD"] = self.preload
+        log_path = os.path.join(self.sanitizer_dir, "report")
+        for name, defaults in SANITIZER_DEFAULTS.items():
+            given = os.environ.get(name, "")
+            environ[name] = ":".join(o for o in (defaults, given, f"log_path={log_path}") if o)
+        return environ
+
+    def new_sanitizer_reports(self) -> List[Tuple[str, str]]:
+        """Sanitizer reports written since the last call: (file name, text) of each new file.
+        A leak is reported when its process exits (children at a stop or graceful restart)."""
+        found = []
+        for path in sorted(glob.glob(os.path.join(self.sanitizer_dir, "report*"))):
+            if path not in self._reports_seen:
+                self._reports_seen.add(path)
+                with open(path, "rb") as f:
+                    found.append((path, f.read().decode("utf-8", "replace")))
+        return found
 
     def configtest(self) -> ExecResult:
         return self.apache2("-t")
@@ -609,6 +668,8 @@ ScriptAlias /cgi-bin/ "{self.cgi_dir}/"
             if pid is not None and os.path.exists(self.pid_file):
                 os.unlink(self.pid_file)
             return
+        if self.preload:
+            self.wait_connections_closed()
         kids = self._children(pid)
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
@@ -621,6 +682,37 @@ ScriptAlias /cgi-bin/ "{self.cgi_dir}/"
             time.sleep(0.05)
         if os.path.exists(self.pid_file) and not self._alive(pid):
             os.unlink(self.pid_file)
+
+    # /proc/net/tcp states: LISTEN and TIME_WAIT hold no connection of httpd's
+    _TCP_IDLE_STATES = ("0A", "06")
+
+    def open_connections(self) -> List[str]:
+        """Server-side sockets on our Listen ports that a process still holds (not closed, or in
+        lingering close), as "local-port state" strings."""
+        ports = {p for _, p in self.listen_ports}
+        found = []
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                with open(table) as f:
+                    rows = f.read().splitlines()[1:]
+            except OSError:
+                continue
+            for row in rows:
+                cols = row.split()
+                port, state, inode = int(cols[1].rsplit(":", 1)[1], 16), cols[3], cols[9]
+                if port in ports and state not in self._TCP_IDLE_STATES and inode != "0":
+                    found.append(f"{port} {state}")
+        return found
+
+    def wait_connections_closed(self, timeout: float = 5) -> None:
+        """Wait (bounded) until httpd holds no connection on our ports. The sanitizer run stops
+        httpd this way: a child that exits (SIGTERM) while a connection is open, in lingering close
+        say, never destroys that connection's pool, and its memory would count as leaked. Tests
+        close their clients before a stop; this waits for httpd to finish its side."""
+        deadline = time.monotonic() + timeout
+        while self.open_connections() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.05)  # the socket's close comes just before its pool's
 
     def stop_stale(self) -> None:
         """Stop an httpd left running from an earlier session on this server root."""
