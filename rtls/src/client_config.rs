@@ -11,12 +11,11 @@
 use std::sync::{Arc, Mutex};
 
 use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
-use rustls::crypto::ring::{default_provider, ALL_CIPHER_SUITES};
 use rustls::sign::CertifiedKey;
-use rustls::{ClientConfig, RootCertStore, SignatureScheme, SupportedCipherSuite};
+use rustls::{ClientConfig, RootCertStore, SignatureScheme};
 
 use crate::certkey::{parse_certs, rtls_certified_key};
-use crate::config::{suites_by_ids, versions_from, TLS12, TLS13};
+use crate::config::Settings;
 use crate::error::rtls_result::{self, *};
 use crate::ffi::{guard, set_out, try_mut, try_ref, try_slice};
 
@@ -46,9 +45,7 @@ impl ResolvesClientCert for FirstUsableClientKey {
 /// freed by rtls_client_config_builder_free. Used by one thread at a time.
 pub struct rtls_client_config_builder {
     roots: RootCertStore,
-    keys: Vec<Arc<CertifiedKey>>,
-    min_version: u16,
-    suites: Option<Vec<SupportedCipherSuite>>,
+    settings: Settings,
 }
 
 /// How rtls talks to a TLS server (mod_tls: to a mod_proxy backend), built
@@ -99,18 +96,7 @@ impl rtls_client_config_builder {
         if self.roots.is_empty() {
             return Err(RTLS_CONF_NO_TRUST_ANCHORS);
         }
-        let mut versions = versions_from(self.min_version)?;
-        let suites = match &self.suites {
-            Some(s) => s.clone(),
-            None => ALL_CIPHER_SUITES.to_vec(),
-        };
-        versions.retain(|v| suites.iter().any(|s| s.version() == *v));
-        if versions.is_empty() {
-            return Err(RTLS_CONF_NO_CIPHER_SUITES);
-        }
-        let mut provider = default_provider();
-        provider.cipher_suites = suites;
-        let provider = Arc::new(provider);
+        let (provider, versions) = self.settings.provider()?;
         let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(self.roots.clone()), Arc::clone(&provider))
             .build()
             .map_err(|_| RTLS_CONF_NO_TRUST_ANCHORS)?;
@@ -118,7 +104,7 @@ impl rtls_client_config_builder {
             .with_protocol_versions(&versions)
             .map_err(|_| RTLS_CONF_NO_CIPHER_SUITES)?
             .with_webpki_verifier(verifier)
-            .with_client_cert_resolver(Arc::new(FirstUsableClientKey { keys: self.keys.clone() }));
+            .with_client_cert_resolver(Arc::new(FirstUsableClientKey { keys: self.settings.keys.clone() }));
         Ok(cfg)
     }
 }
@@ -139,9 +125,7 @@ pub extern "C" fn rtls_client_config_builder_new(out: *mut *mut rtls_client_conf
         }
         let b = Box::new(rtls_client_config_builder {
             roots: RootCertStore::empty(),
-            keys: Vec::new(),
-            min_version: TLS12,
-            suites: None,
+            settings: Settings::new(),
         });
         unsafe { set_out(out, Box::into_raw(b)) };
         RTLS_OK
@@ -211,8 +195,7 @@ pub extern "C" fn rtls_client_config_builder_add_certified_key(
 ) -> rtls_result {
     guard(|| {
         let b = try_mut!(b);
-        let key = try_ref!(key);
-        b.keys.push(Arc::clone(&key.key));
+        b.settings.add_key(try_ref!(key));
         RTLS_OK
     })
 }
@@ -229,12 +212,7 @@ pub extern "C" fn rtls_client_config_builder_set_min_version(
     version: u16,
 ) -> rtls_result {
     guard(|| {
-        let b = try_mut!(b);
-        if version > TLS13 {
-            return RTLS_CONF_UNSUPPORTED_VERSION;
-        }
-        b.min_version = version;
-        RTLS_OK
+        try_mut!(b).settings.set_min_version(version)
     })
 }
 
@@ -250,16 +228,7 @@ pub extern "C" fn rtls_client_config_builder_set_cipher_suites(
     ids: *const u16,
     count: usize,
 ) -> rtls_result {
-    guard(|| {
-        let b = try_mut!(b);
-        match suites_by_ids(ids, count) {
-            Ok(s) => {
-                b.suites = Some(s);
-                RTLS_OK
-            }
-            Err(rv) => rv,
-        }
-    })
+    guard(|| try_mut!(b).settings.set_cipher_suites(ids, count))
 }
 
 /// Build a configuration from the builder's current settings. On success

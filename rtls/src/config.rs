@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use rustls::crypto::ring::{default_provider, ALL_CIPHER_SUITES};
+use rustls::crypto::CryptoProvider;
 use rustls::server::{ClientHello, NoServerSessionStorage, ResolvesServerCert, StoresServerSessions};
 use rustls::sign::CertifiedKey;
 use rustls::{ServerConfig, SupportedCipherSuite, SupportedProtocolVersion};
@@ -49,9 +50,7 @@ impl ResolvesServerCert for FirstUsableKey {
 /// functions, turned into configurations by rtls_server_config_build and
 /// freed by rtls_server_config_builder_free. Used by one thread at a time.
 pub struct rtls_server_config_builder {
-    keys: Vec<Arc<CertifiedKey>>,
-    min_version: u16,
-    suites: Option<Vec<SupportedCipherSuite>>,
+    settings: Settings,
     ignore_client_order: bool,
     /// None: rustls' default, an in-memory cache per configuration.
     session_store: Option<Arc<dyn StoresServerSessions>>,
@@ -107,11 +106,45 @@ pub(crate) fn versions_from(min: u16) -> Result<Vec<&'static SupportedProtocolVe
     }
 }
 
-impl rtls_server_config_builder {
-    fn build(&self) -> Result<ServerConfig, rtls_result> {
-        if self.keys.is_empty() {
-            return Err(RTLS_CONF_NO_CERTIFIED_KEY);
+/// What server and client configuration builders share: the keys to
+/// present, the lowest protocol version and the cipher suites.
+pub(crate) struct Settings {
+    pub(crate) keys: Vec<Arc<CertifiedKey>>,
+    min_version: u16,
+    suites: Option<Vec<SupportedCipherSuite>>,
+}
+
+impl Settings {
+    pub(crate) fn new() -> Settings {
+        Settings { keys: Vec::new(), min_version: TLS12, suites: None }
+    }
+
+    pub(crate) fn add_key(&mut self, key: &rtls_certified_key) {
+        self.keys.push(Arc::clone(&key.key));
+    }
+
+    pub(crate) fn set_min_version(&mut self, version: u16) -> rtls_result {
+        if version > TLS13 {
+            return RTLS_CONF_UNSUPPORTED_VERSION;
         }
+        self.min_version = version;
+        RTLS_OK
+    }
+
+    pub(crate) fn set_cipher_suites(&mut self, ids: *const u16, count: usize) -> rtls_result {
+        match suites_by_ids(ids, count) {
+            Ok(s) => {
+                self.suites = Some(s);
+                RTLS_OK
+            }
+            Err(rv) => rv,
+        }
+    }
+
+    /// The crypto provider with the configured suites, and the versions
+    /// to enable. Errors: RTLS_CONF_NO_CIPHER_SUITES (none for the
+    /// enabled versions), RTLS_CONF_UNSUPPORTED_VERSION.
+    pub(crate) fn provider(&self) -> Result<(Arc<CryptoProvider>, Vec<&'static SupportedProtocolVersion>), rtls_result> {
         let mut versions = versions_from(self.min_version)?;
         let suites: Vec<SupportedCipherSuite> = match &self.suites {
             Some(s) => s.clone(),
@@ -125,12 +158,22 @@ impl rtls_server_config_builder {
         }
         let mut provider = default_provider();
         provider.cipher_suites = suites;
-        let mut cfg = ServerConfig::builder_with_provider(Arc::new(provider))
+        Ok((Arc::new(provider), versions))
+    }
+}
+
+impl rtls_server_config_builder {
+    fn build(&self) -> Result<ServerConfig, rtls_result> {
+        if self.settings.keys.is_empty() {
+            return Err(RTLS_CONF_NO_CERTIFIED_KEY);
+        }
+        let (provider, versions) = self.settings.provider()?;
+        let mut cfg = ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&versions)
             .map_err(|_| RTLS_CONF_NO_CIPHER_SUITES)?
             .with_no_client_auth()
             .with_cert_resolver(Arc::new(FirstUsableKey {
-                keys: self.keys.clone(),
+                keys: self.settings.keys.clone(),
             }));
         cfg.ignore_client_order = self.ignore_client_order;
         if let Some(store) = &self.session_store {
@@ -158,9 +201,7 @@ pub extern "C" fn rtls_server_config_builder_new(out: *mut *mut rtls_server_conf
             return RTLS_INTERNAL_NULL_ARGUMENT;
         }
         let b = Box::new(rtls_server_config_builder {
-            keys: Vec::new(),
-            min_version: TLS12,
-            suites: None,
+            settings: Settings::new(),
             ignore_client_order: false,
             session_store: None,
             ticketer: None,
@@ -197,8 +238,7 @@ pub extern "C" fn rtls_server_config_builder_add_certified_key(
 ) -> rtls_result {
     guard(|| {
         let b = try_mut!(b);
-        let key = try_ref!(key);
-        b.keys.push(Arc::clone(&key.key));
+        b.settings.add_key(try_ref!(key));
         RTLS_OK
     })
 }
@@ -215,12 +255,7 @@ pub extern "C" fn rtls_server_config_builder_set_min_version(
     version: u16,
 ) -> rtls_result {
     guard(|| {
-        let b = try_mut!(b);
-        if version > TLS13 {
-            return RTLS_CONF_UNSUPPORTED_VERSION;
-        }
-        b.min_version = version;
-        RTLS_OK
+        try_mut!(b).settings.set_min_version(version)
     })
 }
 
@@ -236,15 +271,7 @@ pub extern "C" fn rtls_server_config_builder_set_cipher_suites(
     ids: *const u16,
     count: usize,
 ) -> rtls_result {
-    guard(|| {
-        let b = try_mut!(b);
-        let suites = match suites_by_ids(ids, count) {
-            Ok(s) => s,
-            Err(rv) => return rv,
-        };
-        b.suites = Some(suites);
-        RTLS_OK
-    })
+    guard(|| try_mut!(b).settings.set_cipher_suites(ids, count))
 }
 
 /// true: the server's suite order decides; false (default): the client's.
