@@ -156,13 +156,8 @@ pub extern "C" fn rtls_certified_key_new(
 /// Phase: config time (or a cleanup of the pool owning the key).
 #[no_mangle]
 pub extern "C" fn rtls_certified_key_free(key: *const rtls_certified_key) {
-    let _ = guard(|| {
-        if !key.is_null() {
-            // SAFETY: key came from Arc::into_raw in rtls_certified_key_new.
-            unsafe { drop(Arc::from_raw(key)) };
-        }
-        RTLS_OK
-    });
+    // SAFETY: key is NULL or came from Arc::into_raw in rtls_certified_key_new.
+    unsafe { crate::ffi::free_arc(key) }
 }
 
 /// Certificates in the chain, leaf included (0 for NULL).

@@ -137,13 +137,8 @@ pub extern "C" fn rtls_client_config_builder_new(out: *mut *mut rtls_client_conf
 /// Phase: config time.
 #[no_mangle]
 pub extern "C" fn rtls_client_config_builder_free(b: *mut rtls_client_config_builder) {
-    let _ = guard(|| {
-        if !b.is_null() {
-            // SAFETY: b came from Box::into_raw in rtls_client_config_builder_new.
-            unsafe { drop(Box::from_raw(b)) };
-        }
-        RTLS_OK
-    });
+    // SAFETY: b is NULL or came from Box::into_raw in rtls_client_config_builder_new.
+    unsafe { crate::ffi::free_box(b) }
 }
 
 /// Add every certificate of `pem` (`pem_len` bytes of PEM text, read during
@@ -265,13 +260,8 @@ pub extern "C" fn rtls_client_config_build(
 /// Phase: config time (or a cleanup of the pool owning the configuration).
 #[no_mangle]
 pub extern "C" fn rtls_client_config_free(cfg: *const rtls_client_config) {
-    let _ = guard(|| {
-        if !cfg.is_null() {
-            // SAFETY: cfg came from Arc::into_raw in rtls_client_config_build.
-            unsafe { drop(Arc::from_raw(cfg)) };
-        }
-        RTLS_OK
-    });
+    // SAFETY: cfg is NULL or came from Arc::into_raw in rtls_client_config_build.
+    unsafe { crate::ffi::free_arc(cfg) }
 }
 
 /// Parse an ALPN list in wire format (each name preceded by its length

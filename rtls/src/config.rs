@@ -216,13 +216,8 @@ pub extern "C" fn rtls_server_config_builder_new(out: *mut *mut rtls_server_conf
 /// Phase: config time.
 #[no_mangle]
 pub extern "C" fn rtls_server_config_builder_free(b: *mut rtls_server_config_builder) {
-    let _ = guard(|| {
-        if !b.is_null() {
-            // SAFETY: b came from Box::into_raw in rtls_server_config_builder_new.
-            unsafe { drop(Box::from_raw(b)) };
-        }
-        RTLS_OK
-    });
+    // SAFETY: b is NULL or came from Box::into_raw in rtls_server_config_builder_new.
+    unsafe { crate::ffi::free_box(b) }
 }
 
 /// Append a key (tried in the order added: the first one the client's
@@ -391,13 +386,8 @@ pub extern "C" fn rtls_server_config_build(
 /// Phase: config time (or a cleanup of the pool owning the configuration).
 #[no_mangle]
 pub extern "C" fn rtls_server_config_free(cfg: *const rtls_server_config) {
-    let _ = guard(|| {
-        if !cfg.is_null() {
-            // SAFETY: cfg came from Arc::into_raw in rtls_server_config_build.
-            unsafe { drop(Arc::from_raw(cfg)) };
-        }
-        RTLS_OK
-    });
+    // SAFETY: cfg is NULL or came from Arc::into_raw in rtls_server_config_build.
+    unsafe { crate::ffi::free_arc(cfg) }
 }
 
 /// The suites of `ids` (`count` IANA ids, NULL only with 0) that rustls

@@ -409,13 +409,9 @@ pub extern "C" fn rtls_conn_client_new(
 /// Phase: per connection.
 #[no_mangle]
 pub extern "C" fn rtls_conn_free(conn: *mut rtls_conn) {
-    let _ = guard(|| {
-        if !conn.is_null() {
-            // SAFETY: conn came from Box::into_raw in rtls_conn_server_new.
-            unsafe { drop(Box::from_raw(conn)) };
-        }
-        RTLS_OK
-    });
+    // SAFETY: conn is NULL or came from Box::into_raw in rtls_conn_server_new
+    // or rtls_conn_client_new.
+    unsafe { crate::ffi::free_box(conn) }
 }
 
 /// Feed TLS bytes from the peer; `*out_n` = bytes taken, possibly fewer than

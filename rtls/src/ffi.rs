@@ -60,6 +60,36 @@ pub(crate) unsafe fn slice_out<'a>(ptr: *mut u8, len: usize) -> Option<&'a mut [
     }
 }
 
+/// Release a handle made by `Box::into_raw` (the *_free functions of
+/// builders and connections); NULL is ignored, a panic in a destructor
+/// stays here.
+///
+/// # Safety
+/// `ptr` is NULL or came from `Box::into_raw` and is not used afterwards.
+pub(crate) unsafe fn free_box<T>(ptr: *mut T) {
+    let _ = guard(|| {
+        if !ptr.is_null() {
+            drop(Box::from_raw(ptr));
+        }
+        rtls_result::RTLS_OK
+    });
+}
+
+/// Release the caller's reference to a handle made by `Arc::into_raw`
+/// (keys, configurations, ticketers); NULL is ignored.
+///
+/// # Safety
+/// `ptr` is NULL or came from `Arc::into_raw`, and this reference is not
+/// used afterwards.
+pub(crate) unsafe fn free_arc<T>(ptr: *const T) {
+    let _ = guard(|| {
+        if !ptr.is_null() {
+            drop(std::sync::Arc::from_raw(ptr));
+        }
+        rtls_result::RTLS_OK
+    });
+}
+
 /// Write `value` through `out` when `out` is not NULL.
 ///
 /// # Safety

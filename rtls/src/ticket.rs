@@ -316,13 +316,8 @@ pub extern "C" fn rtls_ticketer_new(
 /// Phase: config time (or a cleanup of the pool owning the ticketer).
 #[no_mangle]
 pub extern "C" fn rtls_ticketer_free(t: *const rtls_ticketer) {
-    let _ = guard(|| {
-        if !t.is_null() {
-            // SAFETY: t came from Arc::into_raw in rtls_ticketer_new.
-            unsafe { drop(Arc::from_raw(t)) };
-        }
-        RTLS_OK
-    });
+    // SAFETY: t is NULL or came from Arc::into_raw in rtls_ticketer_new.
+    unsafe { crate::ffi::free_arc(t) }
 }
 
 /// A new reference to the ticketer behind a C handle, for a builder.
