@@ -14,7 +14,7 @@ fi
 # clang and libclang-rt-dev (the runtimes of Debian's default clang: 14 on
 # Debian 12, 19 on Debian 13): the fuzz targets and the sanitizer build (its
 # ASan runtime, which apache2 preloads; docs/reliability.md).
-MODTLS_TEST_PKGS="python3 python3-pytest python3-cryptography nghttp2-client clang libclang-rt-dev libapr1-dev redis-server memcached libssl-dev cbindgen"
+MODTLS_TEST_PKGS="python3 python3-pytest python3-cryptography nghttp2-client clang libclang-rt-dev libapr1-dev redis-server memcached libssl-dev cbindgen pebble python3-websockets"
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
