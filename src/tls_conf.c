@@ -11,6 +11,7 @@
 
 #include "tls_cache.h"
 #include "tls_cert.h"
+#include "tls_client.h"
 #include "tls_conf.h"
 #include "tls_proto.h"
 #include "tls_util.h"
@@ -50,6 +51,7 @@ void *tls_conf_create_server(apr_pool_t *p, server_rec *s)
     sc->strict_sni = TLS_UNSET;
     sc->min_version = TLS_UNSET;
     sc->honor_client_order = TLS_UNSET;
+    tls_client_conf_init(sc);
     return sc;
 }
 
@@ -70,6 +72,7 @@ void *tls_conf_merge_server(apr_pool_t *p, void *basev, void *addv)
     sc->ciphers_prefer = add->ciphers_prefer ? add->ciphers_prefer : base->ciphers_prefer;
     sc->ciphers_suppress = add->ciphers_suppress ? add->ciphers_suppress : base->ciphers_suppress;
     sc->honor_client_order = MERGE_FLAG(add->honor_client_order, base->honor_client_order, TLS_FLAG_ON);
+    tls_client_conf_merge(sc, base, add);
     return sc;
 }
 
@@ -109,6 +112,7 @@ void tls_conf_server_resolve(apr_pool_t *p, server_rec *base_server)
     unset.strict_sni = TLS_UNSET;
     unset.min_version = TLS_UNSET;
     unset.honor_client_order = TLS_UNSET;
+    tls_client_conf_init(&unset);
     ap_set_module_config(base_server->module_config, &tls_module, tls_conf_merge_server(p, &unset, sc));
 }
 
@@ -332,6 +336,14 @@ const command_rec tls_conf_cmds[] = {
     AP_INIT_TAKE1("TLSSessionTicketKeyFile", tls_cache_cmd_ticket_key_file, NULL, RSRC_CONF,
                   "file: secret (at least 32 random bytes) from which ticket keys are derived; servers with "
                   "the same file resume each other's tickets"),
+    AP_INIT_TAKE1("TLSClientCertificate", tls_client_cmd_certificate, NULL, RSRC_CONF,
+                  "none|optional|required: ask clients for a certificate and verify it (default none)"),
+    AP_INIT_TAKE1("TLSClientCA", tls_client_cmd_ca, NULL, RSRC_CONF,
+                  "file|directory: PEM/DER CA certificates client certificates are verified with"),
+    AP_INIT_TAKE1("TLSClientCRL", tls_client_cmd_crl, NULL, RSRC_CONF,
+                  "file|directory: PEM/DER certificate revocation lists for client certificates"),
+    AP_INIT_TAKE1("TLSUserName", tls_client_cmd_user_name, NULL, RSRC_CONF,
+                  "variable: the request's user (REMOTE_USER) is this variable's value, e.g. SSL_CLIENT_S_DN_CN"),
     AP_INIT_TAKE_ARGV("TLSOptions", cmd_options, NULL, OR_OPTIONS,
                       "[+|-]StdEnvVars|ExportCertData|Defaults ...: which SSL_* variables go into the request "
                       "environment"),

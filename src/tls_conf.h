@@ -49,6 +49,11 @@ typedef struct tls_conf_server_t {
     apr_array_header_t *ciphers_prefer;   /* apr_uint16_t; NULL: unset, empty: 'default' */
     apr_array_header_t *ciphers_suppress; /* apr_uint16_t; NULL: unset, empty: 'none' */
     int honor_client_order;    /* TLSHonorClientOrder, default on */
+    /* client certificates (tls_client.h) */
+    int client_mode;           /* TLSClientCertificate: RTLS_CLIENT_AUTH_*, default none */
+    struct tls_client_files_t *client_ca;  /* TLSClientCA; NULL: unset */
+    struct tls_client_files_t *client_crl; /* TLSClientCRL; NULL: unset */
+    const char *user_name;     /* TLSUserName: variable naming r->user; NULL: unset */
 
     /* computed in post_config (tls_setup) */
     int enabled;                      /* reachable on a TLSEngine address */

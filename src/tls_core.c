@@ -62,6 +62,24 @@ static const char *rtls_text(apr_pool_t *p, const rtls_conn *conn, rtls_text_fn 
     return get(conn, &s, &len) == RTLS_OK ? apr_pstrndup(p, (const char *)s, len) : NULL;
 }
 
+/* Copy the peer's chain out of rtls: variables are read from any thread
+ * (HTTP/2 streams) while the connection's own thread drives rtls. */
+static void record_peer_certs(tls_conn_t *cc)
+{
+    size_t i;
+
+    for (i = 0;; ++i) {
+        const uint8_t *der;
+        size_t len;
+        tls_der_t *d;
+        if (rtls_conn_peer_cert_der(cc->rtls, i, &der, &len) != RTLS_OK) break;
+        if (!cc->peer_certs) cc->peer_certs = apr_array_make(cc->c->pool, 3, sizeof(tls_der_t));
+        d = apr_array_push(cc->peer_certs);
+        d->der = apr_pmemdup(cc->c->pool, der, len);
+        d->len = len;
+    }
+}
+
 static void record_negotiated(tls_conn_t *cc)
 {
     apr_pool_t *p = cc->c->pool;
@@ -76,6 +94,7 @@ static void record_negotiated(tls_conn_t *cc)
     cc->resumed = rtls_conn_session_resumed(cc->rtls);
     idx = rtls_conn_certified_key_index(cc->rtls);
     if (cc->keys && idx >= 0 && idx < cc->keys->nelts) cc->cert = APR_ARRAY_IDX(cc->keys, idx, tls_cert_t *);
+    record_peer_certs(cc);
     ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, cc->c,
                   TLS_LOGNO(0206) "handshake done: %s %s, SNI %s, ALPN %s, host %s", cc->version_name,
                   cc->suite_name, cc->sni ? cc->sni : "(none)", cc->alpn ? cc->alpn : "(none)",

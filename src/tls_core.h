@@ -41,6 +41,12 @@ typedef enum {
 struct tls_conn_t;
 struct tls_filter_ctx_t;
 
+/* A DER certificate. */
+typedef struct tls_der_t {
+    const unsigned char *der;
+    apr_size_t len;
+} tls_der_t;
+
 /* Called by tls_conn_on_events when a ClientHello waits (server side):
  * choose what to answer and bind cc->rtls with rtls_conn_accept, or refuse
  * it with rtls_conn_reject. May set cc->server, cc->sc and cc->keys.
@@ -74,6 +80,8 @@ typedef struct tls_conn_t {
     const char *suite_name;      /* IANA name */
     int resumed;                 /* the handshake resumed a session */
     const struct tls_cert_t *cert; /* our certificate presented (from `keys`), NULL if unknown */
+    apr_array_header_t *peer_certs; /* tls_der_t the peer presented, its own first (copies in c->pool);
+                                     * NULL if none. A resumed session has the original chain. */
     int peer_closed;             /* the peer's close_notify arrived */
 } tls_conn_t;
 

@@ -10,6 +10,7 @@
 
 #include "tls_cache.h"
 #include "tls_cert.h"
+#include "tls_client.h"
 #include "tls_conf.h"
 #include "tls_proto.h"
 #include "tls_setup.h"
@@ -221,6 +222,7 @@ static const char *setup_id(apr_pool_t *p, const tls_conf_server_t *sc, const ap
             id = apr_pstrcat(p, id, hex, ",", NULL);
         }
     }
+    id = apr_pstrcat(p, id, tls_client_setup_id(p, sc), NULL);
     return id;
 }
 
@@ -249,6 +251,8 @@ static rtls_result build_config(apr_pool_t *pconf, server_rec *s, const tls_conf
         if (rr != RTLS_OK) goto cleanup;
     }
     rr = rtls_server_config_builder_set_ignore_client_order(b, sc->honor_client_order == TLS_FLAG_OFF);
+    if (rr != RTLS_OK) goto cleanup;
+    rr = tls_client_setup_builder(pconf, s, sc, b);
     if (rr != RTLS_OK) goto cleanup;
     rr = tls_cache_setup_builder(pconf, s, b, setup->id);
     if (rr != RTLS_OK) goto cleanup;

@@ -11,6 +11,7 @@
 #include <mod_log_config.h>
 
 #include "tls_cert.h"
+#include "tls_client.h"
 #include "tls_conf.h"
 #include "tls_core.h"
 #include "tls_var.h"
@@ -75,6 +76,12 @@ static const char *var_keysize(apr_pool_t *p, const tls_conn_t *cc)
     return NULL;
 }
 
+static const char *var_client_verify(apr_pool_t *p, const tls_conn_t *cc)
+{
+    (void)p;
+    return tls_client_verify(cc);
+}
+
 static const char *var_resumed(apr_pool_t *p, const tls_conn_t *cc)
 {
     (void)p;
@@ -95,7 +102,7 @@ static const tls_var_t tls_vars[] = {
     {"SSL_CIPHER_EXPORT", TLS_VAR_STD, NULL, "false"},
     {"SSL_CIPHER_USEKEYSIZE", TLS_VAR_STD, var_keysize, NULL},
     {"SSL_CIPHER_ALGKEYSIZE", TLS_VAR_STD, var_keysize, NULL},
-    {"SSL_CLIENT_VERIFY", TLS_VAR_STD, NULL, "NONE"},
+    {"SSL_CLIENT_VERIFY", TLS_VAR_STD, var_client_verify, NULL},
     {"SSL_SESSION_RESUMED", TLS_VAR_STD, var_resumed, NULL},
 };
 
@@ -157,6 +164,7 @@ const char *tls_var_lookup(apr_pool_t *p, server_rec *s, conn_rec *c, request_re
                 break;
             }
         }
+        if (i == TLS_VAR_COUNT) val = tls_client_var(p, cc, name);
     }
     return val ? apr_pstrdup(p, val) : NULL;
 }
@@ -208,6 +216,7 @@ int tls_var_request_fixup(request_rec *r)
             if (pem) apr_table_setn(r->subprocess_env, SERVER_CERT_PEM, pem);
         }
     }
+    tls_client_request_fixup(r, cc, std, dc && dc->export_cert_data == TLS_FLAG_ON);
     return DECLINED;
 }
 

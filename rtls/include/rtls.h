@@ -62,6 +62,21 @@
 #define RTLS_ALERT_UNRECOGNIZED_NAME 112
 
 /**
+ * Client certificates are not asked for.
+ */
+#define RTLS_CLIENT_AUTH_NONE 0
+
+/**
+ * Asked for; a client without one is accepted, an invalid one refused.
+ */
+#define RTLS_CLIENT_AUTH_OPTIONAL 1
+
+/**
+ * Asked for; a client without a valid one fails the handshake.
+ */
+#define RTLS_CLIENT_AUTH_REQUIRED 2
+
+/**
  * TLS 1.2 (IANA number 0x0303): TLS 1.2 and 1.3 are the protocol versions
  * rustls implements. The *_set_min_version functions take these numbers;
  * rtls_conn_protocol_version and rtls_cipher_suite_version return them.
@@ -149,6 +164,8 @@ typedef enum {
     RTLS_CONF_BAD_TICKET_KEY = 2013,
     RTLS_CONF_BAD_TICKET_LIFETIME = 2014,
     RTLS_CONF_NO_TRUST_ANCHORS = 2015,
+    RTLS_CONF_BAD_CRL = 2031,
+    RTLS_CONF_NO_CLIENT_CA = 2032,
     RTLS_CONF_ERROR = 2099,
     RTLS_IO_WOULD_BLOCK = 3001,
     RTLS_IO_EOF = 3002,
@@ -171,6 +188,14 @@ typedef enum {
  * configurations built with it keep their own reference.
  */
 typedef struct rtls_certified_key rtls_certified_key;
+
+/**
+ * Trusted CAs and CRLs for verifying client certificates (opaque), made by
+ * rtls_client_auth_new, filled by rtls_client_auth_add_ca and
+ * rtls_client_auth_add_crl, freed by rtls_client_auth_free. Used by one
+ * thread at a time (config time).
+ */
+typedef struct rtls_client_auth rtls_client_auth;
 
 /**
  * How rtls talks to a TLS server (mod_tls: to a mod_proxy backend), built
@@ -344,6 +369,66 @@ rtls_result rtls_certified_key_cert_der(const rtls_certified_key *key,
                                         size_t index,
                                         const uint8_t **out_der,
                                         size_t *out_len);
+
+/**
+ * A new, empty set (no CAs, no CRLs). On success `*out` is owned by the
+ * caller: free it with rtls_client_auth_free. Builders that take it keep
+ * what they need.
+ * Errors: RTLS_INTERNAL_NULL_ARGUMENT (`out` NULL).
+ * Phase: config time.
+ */
+RTLS_MUST_CHECK rtls_result rtls_client_auth_new(rtls_client_auth **out);
+
+/**
+ * Free a set; NULL is ignored.
+ * Phase: config time.
+ */
+void rtls_client_auth_free(rtls_client_auth *a);
+
+/**
+ * Trust the CA certificates in `len` bytes at `data`: the contents of a
+ * file, PEM (every CERTIFICATE block; other blocks, e.g. CRLs, are
+ * skipped) or one DER certificate. `*out_count` (if not NULL) is the
+ * number of certificates added, which may be 0 for a PEM file without
+ * certificates (the caller decides whether that is an error).
+ * Errors: RTLS_CONF_BAD_PEM (malformed PEM), RTLS_CONF_BAD_CERTIFICATE (a
+ * certificate webpki cannot use as a trust anchor; nothing of this call
+ * is added then), RTLS_INTERNAL_NULL_ARGUMENT.
+ * Phase: config time.
+ */
+RTLS_MUST_CHECK
+rtls_result rtls_client_auth_add_ca(rtls_client_auth *a,
+                                    const uint8_t *data,
+                                    size_t len,
+                                    size_t *out_count);
+
+/**
+ * Check client certificates against the CRLs in `len` bytes at `data`: the
+ * contents of a file, PEM (every X509 CRL block; others are skipped) or one
+ * DER CRL. `*out_count` (if not NULL) is the number of CRLs added (0 for a
+ * PEM file without CRLs); `*out_next_update` (if not NULL) the earliest
+ * nextUpdate among them in seconds since 1970 (0 when none has one, or
+ * none was added), for the caller to warn about expired CRLs: they are
+ * still applied. Revocation is checked for every certificate of a
+ * client's chain whose issuer has a CRL here; certificates of issuers
+ * without one are accepted.
+ * Errors: RTLS_CONF_BAD_PEM, RTLS_CONF_BAD_CRL (a CRL webpki cannot parse;
+ * nothing of this call is added then), RTLS_INTERNAL_NULL_ARGUMENT.
+ * Phase: config time.
+ */
+RTLS_MUST_CHECK
+rtls_result rtls_client_auth_add_crl(rtls_client_auth *a,
+                                     const uint8_t *data,
+                                     size_t len,
+                                     size_t *out_count,
+                                     uint64_t *out_next_update);
+
+/**
+ * The number of CAs trusted so far (for messages and tests).
+ * Errors: none; 0 for NULL.
+ * Phase: config time.
+ */
+size_t rtls_client_auth_ca_count(const rtls_client_auth *a);
 
 /**
  * A client configuration builder with rustls' defaults: TLS 1.2 and 1.3,
@@ -539,6 +624,26 @@ rtls_result rtls_server_config_builder_set_session_store(rtls_server_config_buil
 RTLS_MUST_CHECK
 rtls_result rtls_server_config_builder_set_ticketer(rtls_server_config_builder *b,
                                                     const rtls_ticketer *t);
+
+/**
+ * Ask clients for certificates in configurations built from now on:
+ * `mode` RTLS_CLIENT_AUTH_NONE (the default; `auth` may be NULL),
+ * RTLS_CLIENT_AUTH_OPTIONAL or RTLS_CLIENT_AUTH_REQUIRED, verified against
+ * the CAs and CRLs of `auth` (the builder keeps a copy; the caller still
+ * frees `auth`). The CAs' subjects are sent as hints in the
+ * CertificateRequest. A client without a certificate fails the handshake
+ * with `required` (TLS 1.3 alert certificate_required); an invalid
+ * certificate fails it with either (bad_certificate, unknown_ca,
+ * certificate_revoked, certificate_expired... as rustls maps the cause).
+ * Errors: RTLS_CONF_NO_CLIENT_CA (optional/required without any CA; the
+ * setting is unchanged then), RTLS_CONF_ERROR (unknown mode),
+ * RTLS_INTERNAL_NULL_ARGUMENT.
+ * Phase: config time.
+ */
+RTLS_MUST_CHECK
+rtls_result rtls_server_config_builder_set_client_auth(rtls_server_config_builder *b,
+                                                       const rtls_client_auth *auth,
+                                                       uint32_t mode);
 
 /**
  * Build a configuration from the builder's current settings. On success
@@ -824,6 +929,22 @@ rtls_result rtls_conn_alpn_protocol(const rtls_conn *conn,
                                     size_t *out_len);
 
 /**
+ * After the handshake: certificate `index` of the chain the peer
+ * presented (0 = its own certificate, then the intermediates as sent), as
+ * DER in `*out`, `*out_len`; valid until the connection is freed. On a
+ * server, a resumed session gives the chain of the session's original
+ * handshake (rustls keeps it in the session).
+ * Errors: RTLS_IO_NOT_FOUND (no certificate presented, or `index` past the
+ * end), RTLS_INTERNAL_NULL_ARGUMENT.
+ * Phase: per connection.
+ */
+RTLS_MUST_CHECK
+rtls_result rtls_conn_peer_cert_der(const rtls_conn *conn,
+                                    size_t index,
+                                    const uint8_t **out,
+                                    size_t *out_len);
+
+/**
  * Index of the key presented to the client, in the configuration's key
  * order (the order added to its builder); -1 if none was chosen yet, for a
  * client connection, and for NULL.
@@ -918,6 +1039,8 @@ void rtls_ticketer_free(const rtls_ticketer *t);
  *   A_KEY        public key algorithm, likewise
  *   SAN_Email_<n>, SAN_DNS_<n>  subjectAltName rfc822Name and dNSName
  *                entries, <n> from 0
+ *   SAN_OTHER_msUPN_<n>  otherName entries of type msUPN
+ *                (1.3.6.1.4.1.311.20.2.3) whose value is a UTF8String
  *   CERT         the certificate as PEM, ending in a newline
  * Variables whose text would be empty are left out (mod_ssl leaves them
  * unset). V_REMAIN depends on the time of the request and is not reported.
@@ -935,6 +1058,16 @@ rtls_result rtls_x509_fields(const uint8_t *der,
                              size_t der_len,
                              rtls_x509_field_fn cb,
                              void *userdata);
+
+/**
+ * notAfter of the certificate `der_len` bytes at `der` in seconds since
+ * 1970 into `*out` (for SSL_CLIENT_V_REMAIN, which depends on the time of
+ * the request).
+ * Errors: RTLS_CONF_BAD_DER (not a certificate, or its notAfter is not an
+ * RFC 5280 time), RTLS_INTERNAL_NULL_ARGUMENT.
+ * Phase: any time.
+ */
+RTLS_MUST_CHECK rtls_result rtls_x509_not_after(const uint8_t *der, size_t der_len, int64_t *out);
 
 #ifdef __cplusplus
 } // extern "C"

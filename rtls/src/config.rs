@@ -10,6 +10,7 @@ use rustls::sign::CertifiedKey;
 use rustls::{ServerConfig, SupportedCipherSuite, SupportedProtocolVersion};
 
 use crate::certkey::rtls_certified_key;
+use crate::client_auth::{self, rtls_client_auth, RTLS_CLIENT_AUTH_NONE, RTLS_CLIENT_AUTH_OPTIONAL, RTLS_CLIENT_AUTH_REQUIRED};
 use crate::context;
 use crate::error::rtls_result::{self, *};
 use crate::ffi::{guard, guard_value, set_out, try_mut, try_ref};
@@ -56,6 +57,8 @@ pub struct rtls_server_config_builder {
     session_store: Option<Arc<dyn StoresServerSessions>>,
     /// None: no tickets (rustls' default).
     ticketer: Option<Arc<rtls_ticketer>>,
+    /// None: client certificates are not asked for.
+    client_auth: Option<(Arc<rtls_client_auth>, u32)>,
 }
 
 /// One rustls server configuration per TLS setup (virtual host), built once
@@ -168,10 +171,14 @@ impl rtls_server_config_builder {
             return Err(RTLS_CONF_NO_CERTIFIED_KEY);
         }
         let (provider, versions) = self.settings.provider()?;
-        let mut cfg = ServerConfig::builder_with_provider(provider)
+        let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
             .with_protocol_versions(&versions)
-            .map_err(|_| RTLS_CONF_NO_CIPHER_SUITES)?
-            .with_no_client_auth()
+            .map_err(|_| RTLS_CONF_NO_CIPHER_SUITES)?;
+        let builder = match &self.client_auth {
+            Some((auth, mode)) => builder.with_client_cert_verifier(auth.verifier(*mode, provider)?),
+            None => builder.with_no_client_auth(),
+        };
+        let mut cfg = builder
             .with_cert_resolver(Arc::new(FirstUsableKey {
                 keys: self.settings.keys.clone(),
             }));
@@ -205,6 +212,7 @@ pub extern "C" fn rtls_server_config_builder_new(out: *mut *mut rtls_server_conf
             ignore_client_order: false,
             session_store: None,
             ticketer: None,
+            client_auth: None,
         });
         unsafe { set_out(out, Box::into_raw(b)) };
         RTLS_OK
@@ -346,6 +354,46 @@ pub extern "C" fn rtls_server_config_builder_set_ticketer(
         // SAFETY: a non-NULL t is a live handle from rtls_ticketer_new.
         b.ticketer = unsafe { t.as_ref() }.map(|t| unsafe { ticket::clone_handle(t) });
         RTLS_OK
+    })
+}
+
+/// Ask clients for certificates in configurations built from now on:
+/// `mode` RTLS_CLIENT_AUTH_NONE (the default; `auth` may be NULL),
+/// RTLS_CLIENT_AUTH_OPTIONAL or RTLS_CLIENT_AUTH_REQUIRED, verified against
+/// the CAs and CRLs of `auth` (the builder keeps a copy; the caller still
+/// frees `auth`). The CAs' subjects are sent as hints in the
+/// CertificateRequest. A client without a certificate fails the handshake
+/// with `required` (TLS 1.3 alert certificate_required); an invalid
+/// certificate fails it with either (bad_certificate, unknown_ca,
+/// certificate_revoked, certificate_expired... as rustls maps the cause).
+/// Errors: RTLS_CONF_NO_CLIENT_CA (optional/required without any CA; the
+/// setting is unchanged then), RTLS_CONF_ERROR (unknown mode),
+/// RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: config time.
+#[must_use]
+#[no_mangle]
+pub extern "C" fn rtls_server_config_builder_set_client_auth(
+    b: *mut rtls_server_config_builder,
+    auth: *const rtls_client_auth,
+    mode: u32,
+) -> rtls_result {
+    guard(|| {
+        let b = try_mut!(b);
+        match mode {
+            RTLS_CLIENT_AUTH_NONE => {
+                b.client_auth = None;
+                RTLS_OK
+            }
+            RTLS_CLIENT_AUTH_OPTIONAL | RTLS_CLIENT_AUTH_REQUIRED => {
+                let auth = try_ref!(auth);
+                if crate::client_auth::rtls_client_auth_ca_count(auth) == 0 {
+                    return RTLS_CONF_NO_CLIENT_CA;
+                }
+                b.client_auth = Some((client_auth::snapshot(auth), mode));
+                RTLS_OK
+            }
+            _ => RTLS_CONF_ERROR,
+        }
     })
 }
 

@@ -829,6 +829,32 @@ pub extern "C" fn rtls_conn_alpn_protocol(conn: *const rtls_conn, out: *mut *con
     })
 }
 
+/// After the handshake: certificate `index` of the chain the peer
+/// presented (0 = its own certificate, then the intermediates as sent), as
+/// DER in `*out`, `*out_len`; valid until the connection is freed. On a
+/// server, a resumed session gives the chain of the session's original
+/// handshake (rustls keeps it in the session).
+/// Errors: RTLS_IO_NOT_FOUND (no certificate presented, or `index` past the
+/// end), RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: per connection.
+#[must_use]
+#[no_mangle]
+pub extern "C" fn rtls_conn_peer_cert_der(conn: *const rtls_conn, index: usize, out: *mut *const u8, out_len: *mut usize) -> rtls_result {
+    guard(|| {
+        let c = try_ref!(conn);
+        match c.active().and_then(|t| t.peer_certificates()).and_then(|certs| certs.get(index)) {
+            Some(der) => {
+                unsafe {
+                    set_out(out, der.as_ref().as_ptr());
+                    set_out(out_len, der.as_ref().len());
+                }
+                RTLS_OK
+            }
+            None => RTLS_IO_NOT_FOUND,
+        }
+    })
+}
+
 /// Index of the key presented to the client, in the configuration's key
 /// order (the order added to its builder); -1 if none was chosen yet, for a
 /// client connection, and for NULL.

@@ -19,6 +19,7 @@
 mod ffi;
 
 pub mod certkey;
+pub mod client_auth;
 pub mod client_config;
 pub mod config;
 pub mod connection;

@@ -516,6 +516,7 @@ const MODSSL_DN_ATTRS: &[(&str, &str)] = &[
 ];
 
 const OID_SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11]; // 2.5.29.17
+const OID_MS_UPN: &[u8] = &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x14, 0x02, 0x03]; // 1.3.6.1.4.1.311.20.2.3
 
 // ---- strings ---------------------------------------------------------------
 
@@ -831,6 +832,62 @@ fn time_text(t: &Tlv) -> Res<String> {
     ))
 }
 
+/// Seconds since 1970 of a UTCTime or GeneralizedTime in RFC 5280 form
+/// (fractional seconds dropped).
+fn time_epoch(t: &Tlv) -> Res<i64> {
+    time_text(t)?; // checks form and ranges
+    let s = t.value;
+    let (year, rest) = match t.tag {
+        TAG_UTC_TIME => {
+            let yy = digits(&s[..2])? as i64;
+            (if yy < 50 { 2000 + yy } else { 1900 + yy }, &s[2..12])
+        }
+        _ => (digits(&s[..4])? as i64, &s[4..14]),
+    };
+    let n = |r: std::ops::Range<usize>| -> Res<i64> { Ok(digits(&rest[r])? as i64) };
+    let (month, day) = (n(0..2)?, n(2..4)?);
+    // days from civil (Howard Hinnant's algorithm)
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    Ok(days * 86400 + n(4..6)? * 3600 + n(6..8)? * 60 + n(8..10)?)
+}
+
+/// notAfter of a DER certificate, in seconds since 1970.
+pub fn cert_not_after(der: &[u8]) -> Res<i64> {
+    let mut top = Der::new(der);
+    let mut cert = Der::new(top.expect(TAG_SEQUENCE, "not a SEQUENCE")?);
+    let mut tbs = Der::new(cert.expect(TAG_SEQUENCE, "TBSCertificate is not a SEQUENCE")?);
+    tbs.optional(TAG_VERSION)?;
+    tbs.expect(TAG_INTEGER, "serialNumber is not an INTEGER")?;
+    tbs.expect(TAG_SEQUENCE, "signature is not an AlgorithmIdentifier")?;
+    tbs.expect(TAG_SEQUENCE, "issuer is not a Name")?;
+    let mut validity = Der::new(tbs.expect(TAG_SEQUENCE, "validity is not a SEQUENCE")?);
+    validity.any()?;
+    time_epoch(&validity.any()?)
+}
+
+/// nextUpdate of a DER CRL (RFC 5280 5.1) in seconds since 1970, 0 when
+/// the CRL has none.
+pub fn crl_next_update(der: &[u8]) -> Res<u64> {
+    let mut top = Der::new(der);
+    let mut crl = Der::new(top.expect(TAG_SEQUENCE, "CRL is not a SEQUENCE")?);
+    top.finish("data after the CRL")?;
+    let mut tbs = Der::new(crl.expect(TAG_SEQUENCE, "TBSCertList is not a SEQUENCE")?);
+    tbs.optional(TAG_INTEGER)?; // version
+    tbs.expect(TAG_SEQUENCE, "CRL signature is not an AlgorithmIdentifier")?;
+    tbs.expect(TAG_SEQUENCE, "CRL issuer is not a Name")?;
+    tbs.any()?; // thisUpdate
+    match tbs.peek_tag() {
+        Some(TAG_UTC_TIME) | Some(TAG_GENERALIZED_TIME) => Ok(time_epoch(&tbs.any()?)?.max(0) as u64),
+        _ => Ok(0),
+    }
+}
+
 /// Algorithm OID of an AlgorithmIdentifier, dotted.
 fn algorithm(content: &[u8]) -> Res<String> {
     let mut d = Der::new(content);
@@ -852,7 +909,7 @@ fn algorithm_name(dotted: &str) -> String {
 /// rfc822Name and dNSName entries, in order (empty ones included: the
 /// caller skips them when numbering, as mod_ssl does). Other kinds are
 /// checked for form only.
-fn parse_san(ext_value: &[u8], emails: &mut Vec<String>, dns: &mut Vec<String>) -> Res<()> {
+fn parse_san(ext_value: &[u8], emails: &mut Vec<String>, dns: &mut Vec<String>, upns: &mut Vec<String>) -> Res<()> {
     let mut outer = Der::new(ext_value);
     let mut names = Der::new(outer.expect(TAG_SEQUENCE, "subjectAltName is not a SEQUENCE")?);
     outer.finish("extra data after subjectAltName")?;
@@ -864,10 +921,15 @@ fn parse_san(ext_value: &[u8], emails: &mut Vec<String>, dns: &mut Vec<String>) 
             0xa0 => {
                 // otherName: type-id, [0] EXPLICIT value
                 let mut d = Der::new(gn.value);
-                check_oid(d.expect(TAG_OID, "otherName type is not an OID")?)?;
+                let type_id = d.expect(TAG_OID, "otherName type is not an OID")?;
+                check_oid(type_id)?;
                 let mut v = Der::new(d.expect(0xa0, "otherName without value")?);
-                v.any()?;
+                let value = v.any()?;
                 v.finish("extra data in otherName value")?;
+                // mod_ssl's SAN_OTHER_msUPN_<n>: UTF8String values only
+                if type_id == OID_MS_UPN && value.tag == TAG_UTF8 {
+                    upns.push(value_text(&value)?);
+                }
                 d.finish("extra data in otherName")?;
             }
             0xa4 => {
@@ -951,7 +1013,7 @@ pub fn cert_fields(der: &[u8]) -> Result<Vec<Field>, Malformed> {
     if let Some(uid) = tbs.optional(TAG_SUBJECT_UID)? {
         check_bit_string(uid)?;
     }
-    let (mut emails, mut dns) = (Vec::new(), Vec::new());
+    let (mut emails, mut dns, mut upns) = (Vec::new(), Vec::new(), Vec::new());
     if let Some(exts) = tbs.optional(TAG_EXTENSIONS)? {
         let mut outer = Der::new(exts);
         let mut list = Der::new(outer.expect(TAG_SEQUENCE, "extensions are not a SEQUENCE")?);
@@ -970,7 +1032,7 @@ pub fn cert_fields(der: &[u8]) -> Result<Vec<Field>, Malformed> {
             let value = ext.expect(TAG_OCTET_STRING, "extension value is not an OCTET STRING")?;
             ext.finish("extra data in extension")?;
             if oid == OID_SUBJECT_ALT_NAME {
-                parse_san(value, &mut emails, &mut dns)?;
+                parse_san(value, &mut emails, &mut dns, &mut upns)?;
             }
         }
         seen.sort_unstable();
@@ -989,7 +1051,7 @@ pub fn cert_fields(der: &[u8]) -> Result<Vec<Field>, Malformed> {
     push_name_fields(&mut fields, "I_DN", &issuer)?;
     push_field(&mut fields, "A_SIG", algorithm_name(&sig_alg));
     push_field(&mut fields, "A_KEY", algorithm_name(&key_alg));
-    for (kind, list) in [("SAN_Email", emails), ("SAN_DNS", dns)].iter() {
+    for (kind, list) in [("SAN_Email", emails), ("SAN_DNS", dns), ("SAN_OTHER_msUPN", upns)].iter() {
         for (i, v) in list.iter().filter(|v| !v.is_empty()).enumerate() {
             push_field(&mut fields, &format!("{}_{}", kind, i), v.clone());
         }
@@ -1034,6 +1096,8 @@ pub type rtls_x509_field_fn = Option<
 ///   A_KEY        public key algorithm, likewise
 ///   SAN_Email_<n>, SAN_DNS_<n>  subjectAltName rfc822Name and dNSName
 ///                entries, <n> from 0
+///   SAN_OTHER_msUPN_<n>  otherName entries of type msUPN
+///                (1.3.6.1.4.1.311.20.2.3) whose value is a UTF8String
 ///   CERT         the certificate as PEM, ending in a newline
 /// Variables whose text would be empty are left out (mod_ssl leaves them
 /// unset). V_REMAIN depends on the time of the request and is not reported.
@@ -1072,4 +1136,43 @@ pub extern "C" fn rtls_x509_fields(der: *const u8, der_len: usize, cb: rtls_x509
         }
         RTLS_OK
     })
+}
+
+/// notAfter of the certificate `der_len` bytes at `der` in seconds since
+/// 1970 into `*out` (for SSL_CLIENT_V_REMAIN, which depends on the time of
+/// the request).
+/// Errors: RTLS_CONF_BAD_DER (not a certificate, or its notAfter is not an
+/// RFC 5280 time), RTLS_INTERNAL_NULL_ARGUMENT.
+/// Phase: any time.
+#[must_use]
+#[no_mangle]
+pub extern "C" fn rtls_x509_not_after(der: *const u8, der_len: usize, out: *mut i64) -> rtls_result {
+    guard(|| {
+        let der = try_slice!(der, der_len);
+        if out.is_null() {
+            return RTLS_INTERNAL_NULL_ARGUMENT;
+        }
+        match cert_not_after(der) {
+            Ok(t) => {
+                unsafe { crate::ffi::set_out(out, t) };
+                RTLS_OK
+            }
+            Err(e) => e.into(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod epoch_tests {
+    use super::*;
+
+    #[test]
+    fn epoch_of_known_times() {
+        let t = Tlv { tag: TAG_UTC_TIME, value: b"700101000000Z", encoded: b"" };
+        assert_eq!(time_epoch(&t).unwrap(), 0);
+        let t = Tlv { tag: TAG_GENERALIZED_TIME, value: b"20260227120000Z", encoded: b"" };
+        assert_eq!(time_epoch(&t).unwrap(), 1772193600);
+        let t = Tlv { tag: TAG_UTC_TIME, value: b"000229235959Z", encoded: b"" };
+        assert_eq!(time_epoch(&t).unwrap(), 951868799);
+    }
 }

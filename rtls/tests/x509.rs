@@ -101,7 +101,8 @@ fn rank(name: &str) -> usize {
         "A_KEY" => 7,
         _ if name.starts_with("SAN_Email_") => 8,
         _ if name.starts_with("SAN_DNS_") => 9,
-        "CERT" => 10,
+        _ if name.starts_with("SAN_OTHER_msUPN_") => 10,
+        "CERT" => 11,
         _ => panic!("unknown field {}", name),
     }
 }

@@ -407,11 +407,13 @@ x509_expect() {
     openssl x509 -in $c -noout -text | sed -n "s/^ *${which%:*}: //p" | head -n 1 |
       sed 's/ *$//; s/^[0-9][0-9.]*$/UNKNOWN/' | x509_put ${which#*:}
   done
-  # modssl_var_extract_san_entries: rfc822Name and dNSName entries with text,
-  # numbered from 0 (our test names need no escapes: -ext prints them raw)
+  # modssl_var_extract_san_entries: rfc822Name, dNSName and msUPN otherName
+  # entries with text, numbered from 0 (our test names need no escapes: -ext
+  # prints them raw)
   openssl x509 -in $c -noout -ext subjectAltName 2>/dev/null | sed -n '2s/^ *//p' | sed 's/, /\n/g' |
     awk '/^email:./ { print "SAN_Email_" e++ "=" substr($0, 7) }
-         /^DNS:./ { print "SAN_DNS_" d++ "=" substr($0, 5) }'
+         /^DNS:./ { print "SAN_DNS_" d++ "=" substr($0, 5) }
+         /^othername: UPN::./ { print "SAN_OTHER_msUPN_" u++ "=" substr($0, 17) }'
   printf 'CERT=%s\\n\n' "$(openssl x509 -in $c | x509_enc)"
 }
 for c in *.pem; do

