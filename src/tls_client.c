@@ -428,7 +428,12 @@ void tls_client_request_fixup(request_rec *r, const tls_conn_t *cc, int std, int
     apr_table_t *fields;
     int i;
 
-    if (!cc->peer_certs || cc->peer_certs->nelts == 0 || (!std && !export_cert)) return;
+    if (!cc->peer_certs || cc->peer_certs->nelts == 0) {
+        /* as mod_ssl: present and empty without a client certificate */
+        if (export_cert) apr_table_setn(r->subprocess_env, CLIENT_PREFIX "CERT", "");
+        return;
+    }
+    if (!std && !export_cert) return;
     fields = cert_fields(r->pool, &APR_ARRAY_IDX(cc->peer_certs, 0, tls_der_t));
     if (!fields) return;
     x.env = r->subprocess_env;

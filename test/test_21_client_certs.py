@@ -6,6 +6,7 @@ different settings, resumed sessions keeping the identity, CRL updates on gracef
 
 Ports: env.port_base + 200 .. 202 (the range of this feature)."""
 
+import json
 import os
 import re
 import socket
@@ -13,6 +14,7 @@ import ssl
 import time
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from modtls.clientpki import ClientPki
@@ -26,6 +28,25 @@ SSL_HOST = "ssl.example.org"
 
 ENV_OPTS = "TLSOptions +StdEnvVars +ExportCertData"
 
+ALICE_SUBJECT = [(NameOID.COUNTRY_NAME, "DE"), (NameOID.STATE_OR_PROVINCE_NAME, "Hessen"),
+                 (NameOID.LOCALITY_NAME, "Frankfurt am Main"), (NameOID.ORGANIZATION_NAME, "Example"),
+                 (NameOID.ORGANIZATIONAL_UNIT_NAME, "IT"), (NameOID.ORGANIZATIONAL_UNIT_NAME, "Admins, \"Ops\""),
+                 (NameOID.COMMON_NAME, "alice"), (NameOID.EMAIL_ADDRESS, "alice@example.org")]
+
+# looked up one by one through ap_ssl_var_lookup (mod_headers %{...}s), on both modules
+LOOKUPS = ["SSL_CLIENT_VERIFY", "SSL_CLIENT_M_VERSION", "SSL_CLIENT_M_SERIAL", "SSL_CLIENT_S_DN",
+           "SSL_CLIENT_S_DN_CN", "SSL_CLIENT_S_DN_CN_0", "SSL_CLIENT_S_DN_OU", "SSL_CLIENT_S_DN_OU_1",
+           "SSL_CLIENT_S_DN_SP", "SSL_CLIENT_S_DN_ST", "SSL_CLIENT_S_DN_Email", "SSL_CLIENT_I_DN",
+           "SSL_CLIENT_I_DN_CN", "SSL_CLIENT_V_START", "SSL_CLIENT_V_END", "SSL_CLIENT_V_REMAIN",
+           "SSL_CLIENT_A_SIG", "SSL_CLIENT_A_KEY", "SSL_CLIENT_SAN_Email_0", "SSL_CLIENT_SAN_Email_1",
+           "SSL_CLIENT_SAN_DNS_0", "SSL_CLIENT_SAN_OTHER_msUPN_0", "SSL_CLIENT_S_DN_UID"]
+# mod_ssl has it, mod_tls does not (docs/client-certificates.md)
+NOT_IN_MOD_TLS = {"SSL_CLIENT_CERT_RFC4523_CEA"}
+
+
+def lookup_headers():
+    return "\n".join(f'Header always set X-{n} "%{{{n}}}s"' for n in LOOKUPS)
+
 
 def ports(env):
     return env.port_base + 200, env.port_base + 201, env.port_base + 202
@@ -34,7 +55,7 @@ def ports(env):
 @pytest.fixture(scope="module")
 def pki(env):
     p = ClientPki(env.server_root)
-    p.client("alice", subject=None, emails=["alice@example.org", "a.l@example.org"],
+    p.client("alice", subject=ALICE_SUBJECT, emails=["alice@example.org", "a.l@example.org"],
              upns=["alice@corp.example.org"], dns=["alice.example.org"])
     p.client("bob", p.root)                            # directly below the root
     p.client("expired", days_valid=(-30, -1))
@@ -154,7 +175,8 @@ class TestVerify:
         assert resp.status == 200
         e = resp.env()
         assert e["SSL_CLIENT_VERIFY"] == "NONE"
-        assert not [k for k in e if k.startswith("SSL_CLIENT_") and k != "SSL_CLIENT_VERIFY"]
+        assert e.get("SSL_CLIENT_CERT") == ""  # as mod_ssl with ExportCertData
+        assert not [k for k in e if k.startswith("SSL_CLIENT_") and k not in ("SSL_CLIENT_VERIFY", "SSL_CLIENT_CERT")]
 
     def test_21_optional_with_cert(self, env, pki):
         p, _, _ = ports(env)
@@ -266,3 +288,155 @@ class TestConfigErrors:
     def test_21_not_in_directory(self, env, pki):
         out = self.start_fails(env, pki, "<Location /x>", "TLSClientCertificate required", "</Location>")
         assert "TLSClientCertificate" in out and "not allowed" in out, out
+
+
+JSON_CGI = """#!/usr/bin/python3
+import json, os
+print("Content-Type: application/json")
+print()
+print(json.dumps({k: v for k, v in os.environ.items()
+                  if k.startswith("SSL_CLIENT_CERT") and k != "SSL_CLIENT_CERT_RFC4523_CEA"}))
+"""
+
+
+def json_env(env, port, sni, client, prefix="/cgi-bin", **kw):
+    """SSL_CLIENT_CERT and SSL_CLIENT_CERT_CHAIN_n from the request environment, in full."""
+    path = os.path.join(env.cgi_dir, "certenv.py")
+    if not os.path.exists(path):
+        with open(path, "w") as f:
+            f.write(JSON_CGI)
+        os.chmod(path, 0o755)
+    resp, _ = request(env, port, sni, f"{prefix}/certenv.py", client=client, **kw)
+    assert resp.status == 200
+    return json.loads(resp.body)
+
+
+def client_env(resp):
+    return {k: v for k, v in resp.env().items() if k.startswith("SSL_CLIENT_")}
+
+
+class TestVariables:
+    """Every SSL_CLIENT_* variable for the same client certificate from mod_tls and mod_ssl."""
+
+    @pytest.fixture(scope="class", autouse=True)
+    def server(self, env, pki):
+        p, _, p_ssl = ports(env)
+        ssl_cred = env.certs.get(SSL_HOST)
+        body = f"TLSEngine {p}\n"
+        body += env.vhost(REQ, p, *vhost_lines(pki, "optional"), lookup_headers(), certs=[env.certs.get(REQ)])
+        body += env.vhost(SSL_HOST, p_ssl, "SSLEngine on", ssl_cred.ssl_lines(), "SSLVerifyClient optional",
+                          f"SSLCACertificateFile {pki.root.cert_file}", "SSLVerifyDepth 5",
+                          "SSLOptions +StdEnvVars +ExportCertData", lookup_headers())
+        env.serve(body, listen=[p, p_ssl], mod_ssl=True)
+
+    @pytest.mark.parametrize("who", ["alice", "bob"])
+    @pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
+    def test_21_same_as_mod_ssl(self, env, pki, who, version):
+        p, _, p_ssl = ports(env)
+        c = pki.clients[who]
+        kw = dict(min_version=version, max_version=version)
+        tls, _ = request(env, p, REQ, client=c, **kw)
+        mod_ssl, _ = request(env, p_ssl, SSL_HOST, client=c, **kw)
+        assert tls.status == mod_ssl.status == 200
+        want = {k: v for k, v in client_env(mod_ssl).items() if k not in NOT_IN_MOD_TLS}
+        have = client_env(tls)
+        assert have == want
+        assert have["SSL_CLIENT_S_DN_CN"] == who
+        for n in LOOKUPS:
+            assert tls.header(f"X-{n}") == mod_ssl.header(f"X-{n}"), n
+        # the certificates in full (env.py prints only their first line)
+        tls_pem = json_env(env, p, REQ, c, **kw)
+        assert tls_pem == json_env(env, p_ssl, SSL_HOST, c, **kw)
+        assert tls_pem["SSL_CLIENT_CERT"].encode() == c.cert.public_bytes(serialization.Encoding.PEM)
+        if who == "alice":
+            assert have["SSL_CLIENT_SAN_OTHER_msUPN_0"] == "alice@corp.example.org"
+            assert have["SSL_CLIENT_SAN_Email_1"] == "a.l@example.org"
+            assert tls.header("X-SSL_CLIENT_S_DN_OU_1") == 'Admins, "Ops"'
+            assert tls_pem["SSL_CLIENT_CERT_CHAIN_0"].encode() == pki.inter.cert.public_bytes(
+                serialization.Encoding.PEM)
+            assert "SSL_CLIENT_CERT_CHAIN_1" not in tls_pem
+        else:
+            assert "SSL_CLIENT_CERT_CHAIN_0" not in tls_pem
+
+    def test_21_without_cert_same_as_mod_ssl(self, env, pki):
+        p, _, p_ssl = ports(env)
+        tls, _ = request(env, p, REQ)
+        mod_ssl, _ = request(env, p_ssl, SSL_HOST)
+        # with ExportCertData both set SSL_CLIENT_CERT, empty
+        assert client_env(tls) == client_env(mod_ssl) == {"SSL_CLIENT_VERIFY": "NONE", "SSL_CLIENT_CERT": ""}
+        for n in LOOKUPS:
+            assert tls.header(f"X-{n}") == mod_ssl.header(f"X-{n}"), n
+
+
+class TestExport:
+    """Which SSL_CLIENT_* go into the environment with which TLSOptions."""
+
+    @pytest.fixture(scope="class", autouse=True)
+    def server(self, env, pki):
+        p, _, _ = ports(env)
+        base = [f"TLSClientCertificate required", f"TLSClientCA {pki.root.cert_file}"]
+        body = f"TLSEngine {p}\n"
+        body += env.vhost(REQ, p, *base, "<Location /cgi-bin/std>", "TLSOptions StdEnvVars", "</Location>",
+                          "<Location /cgi-bin/cert>", "TLSOptions ExportCertData", "</Location>",
+                          'ScriptAlias /cgi-bin/std/ "%s/"' % env.cgi_dir,
+                          'ScriptAlias /cgi-bin/cert/ "%s/"' % env.cgi_dir,
+                          certs=[env.certs.get(REQ)])
+        env.serve(body, listen=[p])
+
+    def test_21_export(self, env, pki):
+        p, _, _ = ports(env)
+        a = pki.clients["alice"]
+        plain = client_env(request(env, p, REQ, client=a)[0])
+        assert plain == {}
+        std = client_env(request(env, p, REQ, "/cgi-bin/std/env.py", client=a)[0])
+        assert std["SSL_CLIENT_S_DN_CN"] == "alice" and std["SSL_CLIENT_VERIFY"] == "SUCCESS"
+        assert "SSL_CLIENT_V_REMAIN" in std
+        assert not [k for k in std if k.startswith("SSL_CLIENT_CERT")]
+        cert = client_env(request(env, p, REQ, "/cgi-bin/cert/env.py", client=a)[0])
+        assert set(cert) == {"SSL_CLIENT_CERT", "SSL_CLIENT_CERT_CHAIN_0"}
+        cert = json_env(env, p, REQ, a, prefix="/cgi-bin/cert")
+        assert cert["SSL_CLIENT_CERT"].encode() == a.cert.public_bytes(serialization.Encoding.PEM)
+        assert cert["SSL_CLIENT_CERT_CHAIN_0"].encode() == pki.inter.cert.public_bytes(serialization.Encoding.PEM)
+
+
+class TestResume:
+    """A resumed session keeps the client's identity; a session never resumes on a setup with
+    other client-certificate settings (same SNI name on another port: rustls itself refuses
+    sessions of another name)."""
+
+    @pytest.fixture(scope="class", autouse=True)
+    def server(self, env, pki):
+        p, p2, _ = ports(env)
+        cred = env.certs.get(REQ)
+        resumed = 'Header always set X-Resumed "%{SSL_SESSION_RESUMED}s"'
+        body = f"TLSEngine {p}\nTLSEngine {p2}\n"
+        body += env.vhost(REQ, p, *vhost_lines(pki, "optional"), resumed, certs=[cred])
+        body += env.vhost(REQ, p2, "TLSClientCertificate none", ENV_OPTS, resumed, certs=[cred],
+                          docroot=env.vhost_docroot(REQ))
+        env.serve(body, listen=[p, p2], modules=["socache_shmcb"])
+
+    @pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
+    def test_21_resumed_keeps_identity(self, env, pki, version):
+        p, _, _ = ports(env)
+        ctx = client_ctx(env, pki.clients["alice"], min_version=version, max_version=version)
+        first, info = request(env, p, REQ, ctx=ctx)
+        assert first.header("X-Resumed") == "Initial"
+        assert first.env()["SSL_CLIENT_S_DN_CN"] == "alice"
+        again, info2 = request(env, p, REQ, ctx=ctx, session=info["session"])
+        assert info2["reused"] and again.header("X-Resumed") == "Resumed"
+        assert client_env(again) == client_env(first)
+
+    @pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
+    def test_21_no_resumption_across_settings(self, env, pki, version):
+        p, p2, _ = ports(env)
+        ctx = client_ctx(env, pki.clients["alice"], min_version=version, max_version=version)
+        first, info = request(env, p, REQ, ctx=ctx)
+        assert first.env()["SSL_CLIENT_VERIFY"] == "SUCCESS"
+        other, info2 = request(env, p2, REQ, ctx=ctx, session=info["session"])
+        assert not info2["reused"] and other.header("X-Resumed") == "Initial"
+        assert other.env()["SSL_CLIENT_VERIFY"] == "NONE"
+        # and the other way round: a session without a certificate does not resume where one is asked
+        plain_ctx = client_ctx(env, None, min_version=version, max_version=version)
+        _, info3 = request(env, p2, REQ, ctx=plain_ctx)
+        back, info4 = request(env, p, REQ, ctx=plain_ctx, session=info3["session"])
+        assert not info4["reused"] and back.header("X-Resumed") == "Initial"
