@@ -440,3 +440,72 @@ class TestResume:
         _, info3 = request(env, p2, REQ, ctx=plain_ctx)
         back, info4 = request(env, p, REQ, ctx=plain_ctx, session=info3["session"])
         assert not info4["reused"] and back.header("X-Resumed") == "Initial"
+
+
+ACCESS_CONF = r"""TLSUserName SSL_CLIENT_S_DN_CN
+<Location /admin>
+    Require expr %{SSL_CLIENT_VERIFY} == 'SUCCESS'
+</Location>
+<Location /example>
+    <If "%{SSL_CLIENT_S_DN_O} == 'Example' && %{SSL:SSL_CLIENT_S_DN_CN} == 'alice'">
+        Require all granted
+    </If>
+    <Else>
+        Require all denied
+    </Else>
+</Location>
+<Location /sslrequire>
+    # what mod_ssl's SSLRequire did, as ap_expr
+    Require expr "%{SSL_CLIENT_S_DN_OU} in {'IT', 'Sales'} && %{SSL_CLIENT_I_DN_CN} =~ /intermediate/"
+</Location>
+<Location /user>
+    Require expr %{SSL_CLIENT_S_DN_CN} == 'bob'
+</Location>
+RewriteEngine on
+RewriteCond %{SSL:SSL_CLIENT_S_DN_CN} ^bob$
+RewriteRule ^/rewrite/ - [F]
+"""
+
+
+class TestAccess:
+    """TLSUserName and access control through ap_expr, Require, <If> and mod_rewrite."""
+
+    @pytest.fixture(scope="class", autouse=True)
+    def server(self, env, pki):
+        p, _, _ = ports(env)
+        docroot = env.vhost_docroot(REQ)
+        for d in ("admin", "example", "sslrequire", "user", "rewrite"):
+            env.write_doc(f"{d}/index.html", f"{d}\n".encode(), docroot=docroot)
+        body = f"TLSEngine {p}\n"
+        body += env.vhost(REQ, p, *vhost_lines(pki, "optional"), ACCESS_CONF, certs=[env.certs.get(REQ)])
+        env.serve(body, listen=[p])
+
+    def status(self, env, pki, path, who):
+        p, _, _ = ports(env)
+        resp, _ = request(env, p, REQ, path, client=pki.clients[who] if who else None)
+        return resp.status
+
+    @pytest.mark.parametrize("path,allowed", [
+        ("/admin/", {"alice", "bob"}),
+        ("/example/", {"alice"}),
+        ("/sslrequire/", {"alice"}),
+        ("/user/", {"bob"}),
+        ("/rewrite/", {"alice", None}),
+        ("/", {"alice", "bob", None}),
+    ])
+    def test_21_access(self, env, pki, path, allowed):
+        for who in ("alice", "bob", None):
+            want = 200 if who in allowed else 403
+            assert self.status(env, pki, path, who) == want, (path, who)
+
+    def test_21_user_name(self, env, pki):
+        p, _, _ = ports(env)
+        mark = env.log_mark(env.access_log)
+        resp, _ = request(env, p, REQ, "/cgi-bin/env.py?user", client=pki.clients["alice"])
+        assert resp.env()["REMOTE_USER"] == "alice"
+        lines = env.wait_log(r"/cgi-bin/env.py\?user", mark, path=env.access_log)
+        assert re.match(r"^\S+ \S+ alice \[", lines[0]), lines
+        resp, _ = request(env, p, REQ, "/cgi-bin/env.py?nouser")
+        assert "REMOTE_USER" not in resp.env()
+        lines = env.wait_log(r"/cgi-bin/env.py\?nouser", mark, path=env.access_log)
+        assert re.match(r"^\S+ \S+ - \[", lines[0]), lines
