@@ -509,3 +509,83 @@ class TestAccess:
         assert "REMOTE_USER" not in resp.env()
         lines = env.wait_log(r"/cgi-bin/env.py\?nouser", mark, path=env.access_log)
         assert re.match(r"^\S+ \S+ - \[", lines[0]), lines
+
+
+class TestHostsAndFiles:
+    """421 between hosts with other client-certificate settings; CA and CRL directories made
+    by `openssl rehash`, DER CRLs; CRL updates on graceful restart; expired CRLs."""
+
+    @pytest.fixture(scope="class", autouse=True)
+    def server(self, env, pki):
+        p, _, _ = ports(env)
+        ca_dir = pki.rehash_dir("cadir", {"root.pem": pki.root.cert.public_bytes(serialization.Encoding.PEM)})
+        crl_dir = pki.rehash_dir("crldir", {"inter.crl": pki.crl(pki.inter, [pki.clients["revoked"]])})
+        pki.write("live.crl.der", pki.crl(pki.inter, [], der=True))
+        body = f"TLSEngine {p}\n"
+        body += env.vhost(REQ, p, "TLSClientCertificate required", f"TLSClientCA {ca_dir}",
+                          f"TLSClientCRL {crl_dir}", ENV_OPTS, certs=[env.certs.get(REQ)])
+        body += env.vhost(OPT, p, "TLSClientCertificate required", f"TLSClientCA {pki.root.cert_file}",
+                          f"TLSClientCRL {pki.path('live.crl.der')}", ENV_OPTS, certs=[env.certs.get(OPT)])
+        body += env.vhost(NONE, p, ENV_OPTS, certs=[env.certs.get(OPT)])   # same certificate as OPT
+        env.serve(body, listen=[p])
+
+    def test_21_directories(self, env, pki):
+        p, _, _ = ports(env)
+        assert sorted(os.listdir(pki.path("cadir")))[0].endswith(".0")
+        assert [f for f in os.listdir(pki.path("crldir")) if re.match(r"^[0-9a-f]{8}\.r0$", f)]
+        resp, _ = request(env, p, REQ, client=pki.clients["alice"])
+        assert resp.env()["SSL_CLIENT_S_DN_CN"] == "alice"
+        err = failure(env, p, REQ, client=pki.clients["revoked"], min_version="TLSv1.3")
+        assert "CERTIFICATE_REVOKED" in err.upper().replace(" ", "_"), err
+
+    def test_21_misdirected(self, env, pki):
+        """Same server certificate, other client-certificate settings: 421 both ways."""
+        p, _, _ = ports(env)
+        a = pki.clients["alice"]
+        resp, _ = request(env, p, OPT, "/", client=a, host=NONE)
+        assert resp.status == 421
+        resp, _ = request(env, p, NONE, "/", host=OPT)
+        assert resp.status == 421
+        resp, _ = request(env, p, OPT, "/", client=a, host=REQ)
+        assert resp.status == 421
+        resp, _ = request(env, p, OPT, "/", client=a)
+        assert resp.status == 200
+
+    def test_21_crl_update_on_graceful(self, env, pki):
+        p, _, _ = ports(env)
+        a = pki.clients["alice"]
+        ctx = client_ctx(env, a, min_version="TLSv1.3")
+        resp, info = request(env, p, OPT, ctx=ctx)
+        assert resp.status == 200
+        pki.write("live.crl.der", pki.crl(pki.inter, [a], der=True, number=2))
+        try:
+            env.graceful()
+            err = failure(env, p, OPT, client=a, min_version="TLSv1.3")
+            assert "CERTIFICATE_REVOKED" in err.upper().replace(" ", "_"), err
+            # nor does her session from before the update resume
+            try:
+                resp, info2 = request(env, p, OPT, ctx=ctx, session=info["session"])
+                pytest.fail(f"revoked client's session resumed: {resp.status} reused={info2['reused']}")
+            except (ssl.SSLError, OSError):
+                pass
+        finally:
+            pki.write("live.crl.der", pki.crl(pki.inter, [], der=True, number=3))
+            env.graceful()
+        resp, _ = request(env, p, OPT, client=a)
+        assert resp.status == 200
+
+    def test_21_expired_crl_warning(self, env, pki):
+        p, _, _ = ports(env)
+        f = pki.write("expired.crl.pem", pki.crl(pki.inter, [pki.clients["revoked"]], next_update_days=-1))
+        body = f"TLSEngine {p}\n" + env.vhost(REQ, p, "TLSClientCertificate required",
+                                               f"TLSClientCA {pki.root.cert_file}", f"TLSClientCRL {f}",
+                                               certs=[env.certs.get(REQ)])
+        mark = env.log_mark()
+        env.serve(body, listen=[p])
+        lines = env.log_lines(mark, r"MTLS1301")
+        assert len(lines) == 1 and "[tls:warn]" in lines[0] and "expired.crl.pem" in lines[0], lines
+        # still applied
+        err = failure(env, p, REQ, client=pki.clients["revoked"], min_version="TLSv1.3")
+        assert "CERTIFICATE_REVOKED" in err.upper().replace(" ", "_"), err
+        resp, _ = request(env, p, REQ, client=pki.clients["alice"])
+        assert resp.status == 200
