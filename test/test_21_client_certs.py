@@ -62,7 +62,10 @@ def pki(env):
     p.client("notyet", days_valid=(2, 30))
     p.client("stranger", p.wrong)
     p.client("revoked")
-    p.write("inter.crl.pem", p.crl(p.inter, [p.clients["revoked"]]))
+    # carol's CA is revoked by the root: the CRL file holds both CRLs
+    p.client("carol", p.intermediate("inter2", "mod_tls revoked intermediate CA"))
+    p.write("inter.crl.pem", p.crl(p.inter, [p.clients["revoked"]])
+            + p.crl(p.root, [p.clients["carol"].issuer]))
     p.write("root.crl.pem", p.crl(p.root, []))
     return p
 
@@ -152,6 +155,7 @@ class TestVerify:
         ("notyet", "CERTIFICATE_EXPIRED", "NotValidYet"),
         ("stranger", "UNKNOWN_CA", "UnknownIssuer"),
         ("revoked", "CERTIFICATE_REVOKED", "Revoked"),
+        ("carol", "CERTIFICATE_REVOKED", "Revoked"),   # her intermediate is revoked
     ])
     @pytest.mark.parametrize("host", [REQ, OPT])
     def test_21_refused(self, env, pki, who, alert, cause, host):

@@ -124,7 +124,8 @@ class ClientPki:
             b = b.add_extension(x509.SubjectAlternativeName(sans), critical=False)
         cert = b.sign(issuer.key, hashes.SHA256())
         pem = cert.public_bytes(serialization.Encoding.PEM)
-        chain = pem + (issuer.cert.public_bytes(serialization.Encoding.PEM) if issuer is self.inter else b"")
+        below_root = issuer.cert.issuer != issuer.cert.subject
+        chain = pem + (issuer.cert.public_bytes(serialization.Encoding.PEM) if below_root else b"")
         key_file = self._write(f"{name}.key", key.private_bytes(serialization.Encoding.PEM,
                                                                  serialization.PrivateFormat.PKCS8,
                                                                  serialization.NoEncryption()), 0o600)
@@ -133,9 +134,13 @@ class ClientPki:
         self.clients[name] = c
         return c
 
-    def crl(self, ca: Ca, revoked: Sequence[Client] = (), *, next_update_days: float = 7,
+    def intermediate(self, name: str, cn: str) -> Ca:
+        """Another intermediate CA below the root."""
+        return self._ca(name, cn, self.root)
+
+    def crl(self, ca: Ca, revoked: Sequence = (), *, next_update_days: float = 7,
             der: bool = False, extensions: bool = True, number: int = 1) -> bytes:
-        """A CRL of `ca` listing `revoked`, PEM (or DER). With `extensions` (the default) it has a
+        """A CRL of `ca` listing `revoked` (Clients or Cas), PEM (or DER). With `extensions` (the default) it has a
         CRL number and an authority key identifier, as RFC 5280 requires (rustls-webpki refuses
         CRLs without extensions)."""
         now = _now()
@@ -147,7 +152,7 @@ class ClientPki:
                  .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()),
                                 critical=False))
         for c in revoked:
-            b = b.add_revoked_certificate(x509.RevokedCertificateBuilder().serial_number(c.serial)
+            b = b.add_revoked_certificate(x509.RevokedCertificateBuilder().serial_number(c.cert.serial_number)
                                           .revocation_date(now - datetime.timedelta(hours=1)).build())
         crl = b.sign(ca.key, hashes.SHA256())
         return crl.public_bytes(serialization.Encoding.DER if der else serialization.Encoding.PEM)
