@@ -429,8 +429,12 @@ void tls_client_request_fixup(request_rec *r, const tls_conn_t *cc, int std, int
     int i;
 
     if (!cc->peer_certs || cc->peer_certs->nelts == 0) {
-        /* as mod_ssl: present and empty without a client certificate */
-        if (export_cert) apr_table_setn(r->subprocess_env, CLIENT_PREFIX "CERT", "");
+        /* as mod_ssl: present and empty when a host that asks got no
+         * certificate (mod_ssl sets it on hosts that never ask, too: that
+         * says nothing, and mod_tls never did) */
+        if (export_cert && cc->sc && cc->sc->client_mode > RTLS_CLIENT_AUTH_NONE) {
+            apr_table_setn(r->subprocess_env, CLIENT_PREFIX "CERT", "");
+        }
         return;
     }
     if (!std && !export_cert) return;
