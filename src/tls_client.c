@@ -313,13 +313,33 @@ static int add_field(void *userdata, const char *name, size_t name_len, const ch
     return 0;
 }
 
-/* The fields of certificate `d` as SSL_CLIENT_* in a new table (pool p);
- * NULL if rtls cannot read it (cannot happen for a verified chain). */
+/* The fields of certificate `d` as SSL_CLIENT_* in a table of pool p; NULL
+ * if rtls cannot read it (cannot happen for a verified chain). The last
+ * certificate parsed is remembered in p: a request looking up several
+ * variables (mod_headers, ap_expr, the environment) parses it once. */
+typedef struct {
+    const tls_der_t *d;
+    apr_table_t *fields;
+} fields_memo_t;
+
+#define FIELDS_MEMO_KEY "mod_tls_client_fields"
+
 static apr_table_t *cert_fields(apr_pool_t *p, const tls_der_t *d)
 {
-    apr_table_t *t = apr_table_make(p, 32);
+    fields_memo_t *memo = NULL;
+    apr_table_t *t;
 
-    return rtls_x509_fields(d->der, d->len, add_field, t) == RTLS_OK ? t : NULL;
+    apr_pool_userdata_get((void **)&memo, FIELDS_MEMO_KEY, p);
+    if (memo && memo->d == d) return memo->fields;
+    t = apr_table_make(p, 32);
+    if (rtls_x509_fields(d->der, d->len, add_field, t) != RTLS_OK) return NULL;
+    if (!memo) {
+        memo = apr_palloc(p, sizeof(*memo));
+        apr_pool_userdata_setn(memo, FIELDS_MEMO_KEY, NULL, p);
+    }
+    memo->d = d;
+    memo->fields = t;
+    return t;
 }
 
 static const char *v_remain(apr_pool_t *p, const tls_der_t *d)
@@ -396,12 +416,11 @@ static int export_field(void *baton, const char *key, const char *val)
     return 1;
 }
 
-static void set_user(request_rec *r, const tls_conn_t *cc)
+static void set_user(request_rec *r)
 {
     const tls_conf_server_t *sc = tls_conf_server_get(r->server);
     const char *val;
 
-    (void)cc;
     if (!sc->user_name) return;
     val = ap_ssl_var_lookup(r->pool, r->server, r->connection, r, sc->user_name);
     if (val && *val) {
@@ -418,7 +437,7 @@ int tls_client_access_checker(request_rec *r)
 {
     const tls_conn_t *cc = tls_conn_get(r->connection);
 
-    if (cc && cc->side == TLS_SIDE_SERVER && cc->state >= TLS_CONN_ST_TRAFFIC) set_user(r, cc);
+    if (cc && cc->side == TLS_SIDE_SERVER && cc->state >= TLS_CONN_ST_TRAFFIC) set_user(r);
     return DECLINED;
 }
 
