@@ -421,12 +421,14 @@ class TestResume:
     other client-certificate settings (same SNI name on another port: rustls itself refuses
     sessions of another name)."""
 
+    TICKETS = "on"
+
     @pytest.fixture(scope="class", autouse=True)
     def server(self, env, pki):
         p, p2, _ = ports(env)
         cred = env.certs.get(REQ)
         resumed = 'Header always set X-Resumed "%{SSL_SESSION_RESUMED}s"'
-        body = f"TLSEngine {p}\nTLSEngine {p2}\n"
+        body = f"TLSSessionTickets {self.TICKETS}\nTLSEngine {p}\nTLSEngine {p2}\n"
         body += env.vhost(REQ, p, *vhost_lines(pki, "optional"), resumed, certs=[cred])
         body += env.vhost(REQ, p2, "TLSClientCertificate none", ENV_OPTS, resumed, certs=[cred],
                           docroot=env.vhost_docroot(REQ))
@@ -458,6 +460,13 @@ class TestResume:
         back, info4 = request(env, p, REQ, ctx=plain_ctx, session=info3["session"])
         assert not info4["reused"] and back.header("X-Resumed") == "Initial"
 
+
+
+class TestResumeFromCache(TestResume):
+    """The same without tickets: sessions (and their client certificates) come from the
+    session cache (TLS 1.2 session ids, TLS 1.3 stateful sessions)."""
+
+    TICKETS = "off"
 
 ACCESS_CONF = r"""TLSUserName SSL_CLIENT_S_DN_CN
 <Location /admin>
