@@ -42,6 +42,10 @@ pub struct rtls_client_auth {
 }
 
 impl rtls_client_auth {
+    pub(crate) fn ca_count(&self) -> usize {
+        self.roots.len()
+    }
+
     /// The verifier for `mode` with `provider`'s signature algorithms.
     pub(crate) fn verifier(&self, mode: u32, provider: Arc<CryptoProvider>) -> Result<Arc<dyn ClientCertVerifier>, rtls_result> {
         if self.roots.is_empty() {
@@ -209,7 +213,7 @@ pub extern "C" fn rtls_client_auth_add_crl(
 /// Phase: config time.
 #[no_mangle]
 pub extern "C" fn rtls_client_auth_ca_count(a: *const rtls_client_auth) -> usize {
-    crate::ffi::guard_value(0, || unsafe { a.as_ref() }.map(|a| a.roots.len()).unwrap_or(0))
+    crate::ffi::guard_value(0, || unsafe { a.as_ref() }.map(|a| a.ca_count()).unwrap_or(0))
 }
 
 /// What a builder keeps of `a` (a copy: the caller may change or free `a`).

@@ -386,7 +386,7 @@ pub extern "C" fn rtls_server_config_builder_set_client_auth(
             }
             RTLS_CLIENT_AUTH_OPTIONAL | RTLS_CLIENT_AUTH_REQUIRED => {
                 let auth = try_ref!(auth);
-                if crate::client_auth::rtls_client_auth_ca_count(auth) == 0 {
+                if auth.ca_count() == 0 {
                     return RTLS_CONF_NO_CLIENT_CA;
                 }
                 b.client_auth = Some((client_auth::snapshot(auth), mode));
