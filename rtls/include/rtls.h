@@ -850,6 +850,26 @@ rtls_result rtls_conn_error_text(const rtls_conn *conn, char *buf, size_t len, s
 const char *rtls_result_text(uint32_t rv);
 
 /**
+ * Staple `der` (`der_len` bytes, a DER OCSPResponse as the responder sent
+ * it; rtls does not parse it) for the key at `key_index` of the server
+ * configuration this connection is about to bind to, in the order keys
+ * were added to its builder. `der` is copied during the call. Calling again
+ * for the same index replaces the response; `der_len` 0 removes it.
+ * Call between RTLS_EVENT_HELLO and rtls_conn_accept; rustls sends the
+ * response only to clients that asked for one.
+ * A `key_index` of 64 or more is ignored (RTLS_OK, nothing stapled).
+ * Errors: RTLS_INTERNAL_WRONG_STATE (no hello waiting: already bound, or a
+ * client connection), RTLS_INTERNAL_NULL_ARGUMENT (`conn` NULL, or `der`
+ * NULL with `der_len` > 0).
+ * Phase: per connection (the hello).
+ */
+RTLS_MUST_CHECK
+rtls_result rtls_conn_set_ocsp(rtls_conn *conn,
+                               size_t key_index,
+                               const uint8_t *der,
+                               size_t der_len);
+
+/**
  * Session tickets (TLS 1.2 tickets, TLS 1.3 stateless resumption) that every
  * process holding the same secret and context can decrypt: the parent makes
  * the secret once before forking (random, or read from a key file that
