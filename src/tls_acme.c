@@ -32,8 +32,8 @@ static rtls_result challenge_config(conn_rec *c, const char *cert_pem, const cha
     rtls_result rr;
 
     *pcfg = NULL;
-    rr = rtls_certified_key_new((const uint8_t *)cert_pem, strlen(cert_pem), (const uint8_t *)key_pem,
-                                strlen(key_pem), &key);
+    rr = rtls_certified_key_new_acme_challenge((const uint8_t *)cert_pem, strlen(cert_pem),
+                                               (const uint8_t *)key_pem, strlen(key_pem), &key);
     if (rr != RTLS_OK) goto cleanup;
     rr = rtls_server_config_builder_new(&b);
     if (rr != RTLS_OK) goto cleanup;

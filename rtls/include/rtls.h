@@ -320,6 +320,25 @@ rtls_result rtls_certified_key_new(const uint8_t *cert_pem,
                                    const rtls_certified_key **out);
 
 /**
+ * Like rtls_certified_key_new, for an ACME tls-alpn-01 challenge
+ * certificate (RFC 8737) another module just made: the certificate is not
+ * parsed as X.509 and not checked against the key, because its critical
+ * acmeIdentifier extension makes webpki refuse it (rustls itself never
+ * parses the certificates it presents). Only for such certificates, which
+ * serve one handshake with an ACME server: the certificate must not be
+ * used as a normal server certificate. Same ownership and errors as
+ * rtls_certified_key_new, without RTLS_CONF_BAD_CERTIFICATE and
+ * RTLS_CONF_KEY_MISMATCH.
+ * Phase: per connection (the hello of an acme-tls/1 connection).
+ */
+RTLS_MUST_CHECK
+rtls_result rtls_certified_key_new_acme_challenge(const uint8_t *cert_pem,
+                                                  size_t cert_pem_len,
+                                                  const uint8_t *key_pem,
+                                                  size_t key_pem_len,
+                                                  const rtls_certified_key **out);
+
+/**
  * Release the caller's reference to a certified key. Builders and
  * configurations using it keep their own, so this may be called right
  * after they are built. NULL is ignored.

@@ -85,6 +85,7 @@ class CertOptions:
     self_signed: bool = False
     not_before: Optional[datetime.datetime] = None  # UTC; default: a day ago
     not_after: Optional[datetime.datetime] = None  # UTC; default: in valid_days
+    ocsp_url: Optional[str] = None  # an OCSP responder in the Authority Information Access
 
 
 @dataclass
@@ -184,6 +185,10 @@ class CertStore:
                    .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
                    .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),
                                   critical=False))
+        if opts.ocsp_url:
+            builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+                x509.oid.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(opts.ocsp_url))]),
+                critical=False)
         # Ed25519 signs without a separate hash
         digest = None if isinstance(signer, ed25519.Ed25519PrivateKey) else hashes.SHA256()
         return self._validity(builder, opts).sign(signer, digest)

@@ -1,0 +1,176 @@
+"""pebble (an ACME server) with pebble-challtestsrv as its DNS, and an `openssl ocsp`
+responder, on loopback for the mod_md tests (test_17_md.py).
+
+Ports come from the session's port base, +300..+319 (env.port_base). Every process is started
+by the test and stopped by its own pid.
+"""
+
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.request
+from typing import List, Optional
+
+from cryptography import x509
+
+# offsets from env.port_base (the range +300..+399 is this feature's)
+PEBBLE_DIR_OFFSET = 300
+PEBBLE_MGMT_OFFSET = 301
+DNS_OFFSET = 302
+CHALLTEST_MGMT_OFFSET = 303
+OCSP_OFFSET = 310
+
+
+def wait_port(port: int, proc: subprocess.Popen, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{proc.args[0]}: nothing accepts on port {port}")
+            time.sleep(0.05)
+
+
+def stop_proc(proc: Optional[subprocess.Popen], timeout: float = 5) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout)
+
+
+class Pebble:
+    """pebble validating against httpd's plain port (http-01) and TLS port (tls-alpn-01), its DNS
+    answered by pebble-challtestsrv with 127.0.0.1 for every name."""
+
+    def __init__(self, env, http_port: int, tls_port: int):
+        self.env = env
+        self.dir_port = env.port_base + PEBBLE_DIR_OFFSET
+        self.mgmt_port = env.port_base + PEBBLE_MGMT_OFFSET
+        self.dns_port = env.port_base + DNS_OFFSET
+        self.challtest_mgmt_port = env.port_base + CHALLTEST_MGMT_OFFSET
+        self.http_port, self.tls_port = http_port, tls_port
+        self.dir = os.path.join(env.server_root, "pebble")
+        self.procs: List[subprocess.Popen] = []
+        # pebble's own HTTPS: a certificate of the suite's test CA, which mod_md trusts through
+        # MDCACertificateFile
+        self.cred = env.certs.get("localhost", "ec256", domains=["localhost", "127.0.0.1"])
+
+    @property
+    def url(self) -> str:
+        return f"https://localhost:{self.dir_port}/dir"
+
+    @property
+    def ca_file(self) -> str:
+        """What mod_md must trust to talk to pebble."""
+        return self.env.ca_file
+
+    def start(self) -> None:
+        os.makedirs(self.dir, exist_ok=True)
+        conf = os.path.join(self.dir, "pebble-config.json")
+        with open(conf, "w") as f:
+            json.dump({"pebble": {
+                "listenAddress": f"127.0.0.1:{self.dir_port}",
+                "managementListenAddress": f"127.0.0.1:{self.mgmt_port}",
+                "certificate": self.cred.cert_file,
+                "privateKey": self.cred.key_file,
+                "httpPort": self.http_port,
+                "tlsPort": self.tls_port,
+                "ocspResponderURL": "",
+                "externalAccountBindingRequired": False,
+            }}, f)
+        environ = dict(os.environ)
+        # validate at once, and never turn nonces down at random (pebble's default: 5%)
+        environ.update(PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0")
+        environ.pop("PEBBLE_VA_ALWAYS_VALID", None)
+        log = open(os.path.join(self.dir, "challtestsrv.log"), "ab")
+        cts = subprocess.Popen(["pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
+                                "-dns01", f"127.0.0.1:{self.dns_port}", "-http01", "", "-https01", "",
+                                "-tlsalpn01", "", "-management", f"127.0.0.1:{self.challtest_mgmt_port}"],
+                               stdout=log, stderr=subprocess.STDOUT, env=environ)
+        self.procs.append(cts)
+        wait_port(self.challtest_mgmt_port, cts)
+        log = open(os.path.join(self.dir, "pebble.log"), "ab")
+        peb = subprocess.Popen(["pebble", "-config", conf, "-dnsserver", f"127.0.0.1:{self.dns_port}"],
+                               stdout=log, stderr=subprocess.STDOUT, env=environ)
+        self.procs.append(peb)
+        wait_port(self.dir_port, peb)
+
+    def stop(self) -> None:
+        for p in reversed(self.procs):
+            stop_proc(p)
+        self.procs = []
+
+    def log(self) -> str:
+        try:
+            with open(os.path.join(self.dir, "pebble.log"), "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def _mgmt_get(self, path: str) -> bytes:
+        ctx = ssl.create_default_context(cafile=self.ca_file)
+        with urllib.request.urlopen(f"https://localhost:{self.mgmt_port}{path}", context=ctx, timeout=10) as r:
+            return r.read()
+
+    def intermediate(self) -> x509.Certificate:
+        """The intermediate pebble issues with (it changes with every pebble start)."""
+        return x509.load_pem_x509_certificate(self._mgmt_get("/intermediates/0"))
+
+
+class OcspResponder:
+    """`openssl ocsp` answering for the suite's test CA from an index file."""
+
+    def __init__(self, env):
+        self.env = env
+        self.port = env.port_base + OCSP_OFFSET
+        self.dir = os.path.join(env.server_root, "ocsp")
+        self.index = os.path.join(self.dir, "index.txt")
+        self.proc: Optional[subprocess.Popen] = None
+        os.makedirs(self.dir, exist_ok=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def write_index(self, entries) -> None:
+        """entries: (certificate, revoked) pairs. openssl's index.txt format: status, expiry,
+        revocation time, serial (hex), file, subject."""
+        lines = []
+        for cert, revoked in entries:
+            exp = cert.not_valid_after.strftime("%y%m%d%H%M%SZ")
+            serial = format(cert.serial_number, "X")
+            if len(serial) % 2:
+                serial = "0" + serial
+            subject = "/" + "/".join(a.rfc4514_string() for a in cert.subject)
+            rev = time.strftime("%y%m%d%H%M%SZ", time.gmtime(time.time() - 3600)) if revoked else ""
+            lines.append("\t".join(["R" if revoked else "V", exp, rev, serial, "unknown", subject]))
+        with open(self.index, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        with open(self.index + ".attr", "w") as f:
+            f.write("unique_subject = no\n")
+
+    def start(self) -> None:
+        ca = self.env.certs.ca
+        log = open(os.path.join(self.dir, "ocsp.log"), "ab")
+        # -nmin 1: responses are good for a minute, so mod_md refreshes them soon
+        self.proc = subprocess.Popen(["openssl", "ocsp", "-index", self.index, "-port", f"127.0.0.1:{self.port}",
+                                      "-rsigner", ca.cert_file, "-rkey", ca.key_file, "-CA", ca.cert_file,
+                                      "-nmin", "1", "-ignore_err"],
+                                     stdout=log, stderr=subprocess.STDOUT)
+        wait_port(self.port, self.proc)
+
+    def stop(self) -> None:
+        stop_proc(self.proc)
+        self.proc = None
