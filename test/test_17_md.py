@@ -105,3 +105,102 @@ class TestMdTlsAlpn01:
         resp, _ = env.http_request(env.tls_port, "/", sni=self.DOMAIN, verify=False)
         assert resp.status == 200
         assert resp.body.decode().strip() == self.DOMAIN
+
+    def test_17_acme_tls_1_without_challenge_gets_no_challenge_cert(self, env, pebble):
+        """With the order done, a client offering only acme-tls/1 is no ACME server: it never gets
+        a challenge certificate (mod_md has none to give), and normal clients are served."""
+        err = None
+        try:
+            info = env.tls_handshake(env.tls_port, sni=self.DOMAIN, verify=False, alpn=["acme-tls/1"])
+            assert info.cert.issuer == pebble.intermediate().subject
+        except (OSError, ValueError) as e:  # refusing the protocol is fine too
+            err = e
+        assert not env.log_lines(env.last_start_mark, r"MTLS1423"), err
+        resp, _ = env.http_request(env.tls_port, "/", sni=self.DOMAIN, verify=False)
+        assert resp.status == 200
+
+
+SSL_NAME = "ssl.mdtest.org"
+TLS_NAME = "tls.mdtest.org"
+
+
+class TestMdMixedHttp01:
+    """One server, three hosts: one with TLSCertificate, one from mod_md (http-01 only) on
+    mod_tls, one on mod_ssl. Then a renewal forced by MDRenewWindow."""
+
+    DOMAIN = "http.mdtest.org"
+
+    def config(self, env, pebble, *md_extra: str) -> str:
+        tls_cred = env.certs.get(TLS_NAME)
+        ssl_cred = env.certs.get(SSL_NAME, "rsa2048")
+        conf = md_config(env, pebble, "http-01", [self.DOMAIN], *md_extra)
+        conf += f"TLSEngine {env.tls_port}\nLogLevel md:debug\n"
+        conf += "<Location /md-status>\n    SetHandler md-status\n</Location>\n"
+        conf += tls_vhost(env, self.DOMAIN)
+        conf += tls_vhost(env, TLS_NAME, certs=[tls_cred])
+        conf += env.vhost(SSL_NAME, env.ssl_port, "SSLEngine on", ssl_cred.ssl_lines())
+        return conf
+
+    def check_fixed_hosts(self, env):
+        for name, port, cred in ((TLS_NAME, env.tls_port, env.certs.get(TLS_NAME)),
+                                 (SSL_NAME, env.ssl_port, env.certs.get(SSL_NAME, "rsa2048"))):
+            resp, info = env.http_request(port, "/", sni=name)
+            assert resp.status == 200 and resp.body.decode().strip() == name
+            assert info.cert_der == cred.cert_der
+
+    def test_17_mixed_http_01(self, env, pebble):
+        env.stop()
+        env.write_config(self.config(env, pebble), listen=[env.tls_port, env.ssl_port], modules=["md", "status"],
+                         mod_ssl=True)
+        access_mark = env.log_mark(env.access_log)
+        env.start()
+        resp, _ = env.http_request(env.tls_port, "/", sni=self.DOMAIN, verify=False)
+        assert resp.status == 503 and FALLBACK_BODY in resp.body.decode()
+        self.check_fixed_hosts(env)
+        wait_staged(env, pebble, self.DOMAIN)
+        # pebble fetched the token from mod_md's handler on the plain port
+        assert env.log_lines(access_mark, r'"GET /\.well-known/acme-challenge/\S+ HTTP/1\.1" 200',
+                             path=env.access_log)
+        env.graceful()
+        cert = served_cert(env, self.DOMAIN)
+        assert cert.issuer == pebble.intermediate().subject
+        resp, _ = env.http_request(env.tls_port, "/", sni=self.DOMAIN, verify=False)
+        assert resp.status == 200 and resp.body.decode().strip() == self.DOMAIN
+        self.check_fixed_hosts(env)
+        # mod_md's status knows the domain mod_tls serves, with the certificate it serves
+        r = env.curl(env.url("127.0.0.1", env.http_port, "/md-status", scheme="http"))
+        assert r.rc == 0 and r.response.status == 200, r
+        status = r.response.body.decode()
+        assert self.DOMAIN in status
+        assert format(cert.serial_number, "x") in status.lower()
+
+    def test_17_renewal_swaps_on_graceful(self, env, pebble):
+        before = served_cert(env, self.DOMAIN)
+        # a window longer than any certificate's life: renew now
+        env.write_config(self.config(env, pebble, "MDRenewWindow 3650d"), listen=[env.tls_port, env.ssl_port],
+                         modules=["md", "status"], mod_ssl=True)
+        env.graceful()
+        assert served_cert(env, self.DOMAIN).serial_number == before.serial_number
+        wait_staged(env, pebble, self.DOMAIN)
+        # staged, not served: the swap waits for the restart
+        assert served_cert(env, self.DOMAIN).serial_number == before.serial_number
+        env.graceful()
+        after = served_cert(env, self.DOMAIN)
+        assert after.serial_number != before.serial_number
+        assert after.issuer == pebble.intermediate().subject
+        self.check_fixed_hosts(env)
+
+
+class TestMdNoCertificate:
+    """With mod_md loaded, a host that neither has a TLSCertificate nor belongs to an MDomain
+    stops the start, and the message names it."""
+
+    def test_17_host_without_any_certificate_refused(self, env, pebble):
+        conf = md_config(env, pebble, "http-01", ["other.mdtest.org"])
+        conf += f"TLSEngine {env.tls_port}\n"
+        conf += tls_vhost(env, "other.mdtest.org")
+        conf += tls_vhost(env, "nocert.mdtest.org")
+        env.write_config(conf, listen=[env.tls_port], modules=["md"])
+        out = env.start_expect_failure()
+        assert re.search(r"MTLS0101: nocert\.mdtest\.org.* has no certificate", out), out
+        assert not re.search(r"MTLS0101: other\.mdtest\.org", out), out
