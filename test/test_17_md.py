@@ -1,7 +1,7 @@
 """Certificates from mod_md through mod_tls: fallback certificate and 503, ACME orders against
 pebble (tls-alpn-01, http-01), renewal on a graceful restart, md-status, a mixed server
 (TLSCertificate, mod_md and mod_ssl hosts), and OCSP stapling from mod_md (MDStapling,
-MDStapleOthers) with an `openssl ocsp` responder.
+MDStapleOthers) with an OCSP responder on loopback.
 
 pebble, pebble-challtestsrv and the responder run on loopback, on ports env.port_base+300..319
 (modtls/acme.py); waits are bounded polls of mod_md's store, never sleeps."""
@@ -204,3 +204,96 @@ class TestMdNoCertificate:
         out = env.start_expect_failure()
         assert re.search(r"MTLS0101: nocert\.mdtest\.org.* has no certificate", out), out
         assert not re.search(r"MTLS0101: other\.mdtest\.org", out), out
+
+
+def s_client_status(env, name: str, *args: str) -> str:
+    """`openssl s_client -status` against the TLS port: what it says about the staple."""
+    r = env.s_client(env.tls_port, "-status", *args, sni=name, input=b"", timeout=10)
+    assert r.handshake_ok, r
+    return r.exec.stdout
+
+
+def staple_of(env, name: str, *args: str) -> str:
+    """"none", or the certificate status of the stapled response ("good", "revoked")."""
+    out = s_client_status(env, name, *args)
+    if "OCSP response: no response sent" in out:
+        return "none"
+    assert "OCSP Response Status: successful" in out, out
+    m = re.search(r"Cert Status: (\w+)", out)
+    assert m, out
+    return m.group(1)
+
+
+def wait_staple(env, name: str, want: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        got = staple_of(env, name)
+        if got == want:
+            return
+        if time.monotonic() > deadline:
+            md_lines = "\n".join(env.log_lines(env.last_start_mark, r"\[md:")[-30:])
+            pytest.fail(f"{name}: staple is {got!r}, not {want!r} after {timeout}s\n{md_lines}")
+        time.sleep(0.2)
+
+
+class TestOcspStapling:
+    """MDStapling on, MDStapleOthers on: mod_md fetches OCSP responses for TLSCertificate files
+    whose certificates name a responder, and mod_tls staples them per handshake."""
+
+    @pytest.fixture(scope="class")
+    def responder(self, env):
+        r = OcspResponder(env)
+        yield r
+        env.stop()
+        r.stop()
+
+    def chain_cred(self, env, name: str, ocsp_url: str):
+        """A leaf naming `ocsp_url`, in a file followed by its issuer (mod_md needs both)."""
+        cred = env.certs.get(name, options=CertOptions(ocsp_url=ocsp_url))
+        with open(cred.cert_file, "rb") as f, open(env.ca_file, "rb") as ca:
+            chain = env.certs.write_file(f"{name}.chain.pem", f.read() + ca.read())
+        return cred, f"TLSCertificate {chain} {cred.rel_key}"
+
+    def test_17_ocsp_good_revoked_down(self, env, responder):
+        dead_url = f"http://127.0.0.1:{env.port_base + 311}/"  # nothing listens there
+        good, good_line = self.chain_cred(env, "good.mdtest.org", responder.url)
+        revoked, revoked_line = self.chain_cred(env, "revoked.mdtest.org", responder.url)
+        down, down_line = self.chain_cred(env, "down.mdtest.org", dead_url)
+        responder.set_status([(good, False), (revoked, True)])
+        responder.start()
+        conf = (f'MDStoreDir "{md_store(env)}"\nMDStapling on\nMDStapleOthers on\n'
+                f"MDStaplingRenewWindow 1d\nMDRetryDelay 1s\n"
+                f"TLSEngine {env.tls_port}\nLogLevel md:debug tls:debug\n")
+        conf += tls_vhost(env, "good.mdtest.org", good_line)
+        conf += tls_vhost(env, "revoked.mdtest.org", revoked_line)
+        conf += tls_vhost(env, "down.mdtest.org", down_line)
+        env.serve(conf, listen=[env.tls_port], modules=["md"])
+        wait_staple(env, "good.mdtest.org", "good")
+        wait_staple(env, "revoked.mdtest.org", "revoked")
+        # TLS 1.2 carries it in its own message (CertificateStatus), TLS 1.3 in the Certificate
+        assert staple_of(env, "good.mdtest.org", "-tls1_2") == "good"
+        # a responder nobody answers at: no staple, and the handshake does not wait for one
+        t0 = time.monotonic()
+        assert staple_of(env, "down.mdtest.org") == "none"
+        assert time.monotonic() - t0 < 3
+        resp, _ = env.http_request(env.tls_port, "/", sni="down.mdtest.org")
+        assert resp.status == 200
+        # clients that do not ask get no staple, and are served as always
+        resp, _ = env.http_request(env.tls_port, "/", sni="good.mdtest.org")
+        assert resp.status == 200
+
+        # the CA revokes the good one: the staple follows once mod_md refreshes it
+        responder.stop()
+        responder.set_status([(good, True), (revoked, True)])
+        responder.start()
+        wait_staple(env, "good.mdtest.org", "revoked", timeout=90)
+
+        # the responder goes away: handshakes go on without waiting
+        responder.stop()
+        t0 = time.monotonic()
+        for name in ("good.mdtest.org", "revoked.mdtest.org", "down.mdtest.org"):
+            resp, _ = env.http_request(env.tls_port, "/", sni=name)
+            assert resp.status == 200
+        assert time.monotonic() - t0 < 5
+        # a response is attached per handshake: the setups were never rebuilt
+        assert not env.log_lines(env.last_start_mark, r"\[tls:(error|crit|alert|emerg)\]")

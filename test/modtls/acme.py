@@ -1,5 +1,5 @@
-"""pebble (an ACME server) with pebble-challtestsrv as its DNS, and an `openssl ocsp`
-responder, on loopback for the mod_md tests (test_17_md.py).
+"""pebble (an ACME server) with pebble-challtestsrv as its DNS, and an OCSP responder
+(ocsp_responder.py), on loopback for the mod_md tests (test_17_md.py).
 
 Ports come from the session's port base, +300..+319 (env.port_base). Every process is started
 by the test and stopped by its own pid.
@@ -130,45 +130,34 @@ class Pebble:
 
 
 class OcspResponder:
-    """`openssl ocsp` answering for the suite's test CA from an index file."""
+    """The suite's OCSP responder (ocsp_responder.py) answering for the test CA."""
 
     def __init__(self, env):
         self.env = env
         self.port = env.port_base + OCSP_OFFSET
         self.dir = os.path.join(env.server_root, "ocsp")
-        self.index = os.path.join(self.dir, "index.txt")
+        self.status_file = os.path.join(self.dir, "status.json")
         self.proc: Optional[subprocess.Popen] = None
-        os.makedirs(self.dir, exist_ok=True)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
-    def write_index(self, entries) -> None:
-        """entries: (certificate, revoked) pairs. openssl's index.txt format: status, expiry,
-        revocation time, serial (hex), file, subject."""
-        lines = []
-        for cert, revoked in entries:
-            exp = cert.not_valid_after.strftime("%y%m%d%H%M%SZ")
-            serial = format(cert.serial_number, "X")
-            if len(serial) % 2:
-                serial = "0" + serial
-            subject = "/" + "/".join(a.rfc4514_string() for a in cert.subject)
-            rev = time.strftime("%y%m%d%H%M%SZ", time.gmtime(time.time() - 3600)) if revoked else ""
-            lines.append("\t".join(["R" if revoked else "V", exp, rev, serial, "unknown", subject]))
-        with open(self.index, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        with open(self.index + ".attr", "w") as f:
-            f.write("unique_subject = no\n")
+    def set_status(self, entries) -> None:
+        """entries: (credential, revoked) pairs; other certificates get no answer."""
+        os.makedirs(self.dir, exist_ok=True)
+        with open(self.status_file, "w") as f:
+            json.dump({format(c.cert.serial_number, "x"): ["revoked" if r else "good", c.cert_file]
+                       for c, r in entries}, f)
 
     def start(self) -> None:
         ca = self.env.certs.ca
+        os.makedirs(self.dir, exist_ok=True)
         log = open(os.path.join(self.dir, "ocsp.log"), "ab")
-        # -nmin 1: responses are good for a minute, so mod_md refreshes them soon
-        self.proc = subprocess.Popen(["openssl", "ocsp", "-index", self.index, "-port", f"127.0.0.1:{self.port}",
-                                      "-rsigner", ca.cert_file, "-rkey", ca.key_file, "-CA", ca.cert_file,
-                                      "-nmin", "1", "-ignore_err"],
-                                     stdout=log, stderr=subprocess.STDOUT)
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ocsp_responder.py")
+        # -I: not the script's folder first on sys.path (modtls/http.py would hide http.server)
+        self.proc = subprocess.Popen(["/usr/bin/python3", "-I", script, str(self.port), self.status_file, ca.cert_file,
+                                      ca.key_file], stdout=log, stderr=subprocess.STDOUT)
         wait_port(self.port, self.proc)
 
     def stop(self) -> None:
