@@ -119,6 +119,45 @@ class TestMdTlsAlpn01:
         resp, _ = env.http_request(env.tls_port, "/", sni=self.DOMAIN, verify=False)
         assert resp.status == 200
 
+    def test_17_challenge_connection_serves_nothing_else(self, env, pebble):
+        """A challenge mod_md has in its store (made here, as mod_md makes them during an order) is
+        answered on acme-tls/1 connections only, with that certificate alone, and such a
+        connection gets 503 for any request; other clients of the host go on as before."""
+        cred = env.certs.get("challenge." + self.DOMAIN, "rsa2048", domains=[self.DOMAIN],
+                             options=CertOptions(self_signed=True, acme_identifier=b"\x00" * 32))
+        chdir = os.path.join(md_store(env), "challenges", self.DOMAIN)
+        os.makedirs(chdir, exist_ok=True)
+        files = [os.path.join(chdir, f"acme-tls-alpn-01-{n}.pem") for n in ("pubcert", "privkey")]
+        for src, dst in zip((cred.cert_file, cred.key_file), files):
+            with open(src, "rb") as f, open(dst, "wb") as g:
+                g.write(f.read())
+            os.chmod(dst, 0o644)
+        try:
+            mark = env.log_mark()
+            with env.tls_connect(env.tls_port, sni=self.DOMAIN, verify=False, alpn=["acme-tls/1"]) as sock:
+                assert sock.selected_alpn_protocol() == "acme-tls/1"
+                assert sock.getpeercert(binary_form=True) == cred.cert_der
+                sock.sendall(f"GET / HTTP/1.1\r\nHost: {self.DOMAIN}\r\nConnection: close\r\n\r\n".encode())
+                answer = b""
+                while len(answer) < 100000:
+                    data = sock.recv(4096)
+                    if not data:
+                        break
+                    answer += data
+            assert answer.startswith(b"HTTP/1.1 503 "), answer[:200]
+            assert env.log_lines(mark, r"MTLS1423: answering the acme-tls/1 challenge for 'alpn\.mdtest\.org'")
+            # everybody else: the real certificate, and content
+            resp, info = env.http_request(env.tls_port, "/", sni=self.DOMAIN, verify=False)
+            assert resp.status == 200 and info.cert.issuer == pebble.intermediate().subject
+            resp, info = env.http_request(env.tls_port, "/", sni=self.DOMAIN, verify=False,
+                                          alpn=["acme-tls/2", "http/1.1"])
+            assert resp.status == 200 and info.cert.issuer == pebble.intermediate().subject
+            r = env.curl(env.url(self.DOMAIN, env.tls_port), "--http2", "-k")
+            assert r.rc == 0 and r.response.status == 200 and r.response.http_version == "2", r
+        finally:
+            for f in files:
+                os.unlink(f)
+
 
 SSL_NAME = "ssl.mdtest.org"
 TLS_NAME = "tls.mdtest.org"
@@ -136,6 +175,7 @@ class TestMdMixedHttp01:
         conf = md_config(env, pebble, "http-01", [self.DOMAIN], *md_extra)
         conf += f"TLSEngine {env.tls_port}\nLogLevel md:debug\n"
         conf += "<Location /md-status>\n    SetHandler md-status\n</Location>\n"
+        conf += "<Location /server-status>\n    SetHandler server-status\n</Location>\n"
         conf += tls_vhost(env, self.DOMAIN)
         conf += tls_vhost(env, TLS_NAME, certs=[tls_cred])
         conf += env.vhost(SSL_NAME, env.ssl_port, "SSLEngine on", ssl_cred.ssl_lines())
@@ -173,6 +213,10 @@ class TestMdMixedHttp01:
         status = r.response.body.decode()
         assert self.DOMAIN in status
         assert format(cert.serial_number, "x") in status.lower()
+        # and its section of mod_status' page
+        r = env.curl(env.url("127.0.0.1", env.http_port, "/server-status", scheme="http"))
+        assert r.rc == 0 and r.response.status == 200, r
+        assert self.DOMAIN in r.response.body.decode()
 
     def test_17_renewal_swaps_on_graceful(self, env, pebble):
         before = served_cert(env, self.DOMAIN)
