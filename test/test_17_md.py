@@ -15,7 +15,6 @@ from cryptography import x509
 
 from modtls.acme import OcspResponder, Pebble
 from modtls.certs import CertOptions
-from modtls.env import run
 
 MD_TIMEOUT = 60  # seconds a whole ACME order may take (they take one to three)
 FALLBACK_BODY = "being obtained"

@@ -94,16 +94,16 @@ class Pebble:
         # validate at once, and never turn nonces down at random (pebble's default: 5%)
         environ.update(PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0")
         environ.pop("PEBBLE_VA_ALWAYS_VALID", None)
-        log = open(os.path.join(self.dir, "challtestsrv.log"), "ab")
-        cts = subprocess.Popen(["pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
-                                "-dns01", f"127.0.0.1:{self.dns_port}", "-http01", "", "-https01", "",
-                                "-tlsalpn01", "", "-management", f"127.0.0.1:{self.challtest_mgmt_port}"],
-                               stdout=log, stderr=subprocess.STDOUT, env=environ)
+        with open(os.path.join(self.dir, "challtestsrv.log"), "ab") as log:
+            cts = subprocess.Popen(["pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
+                                    "-dns01", f"127.0.0.1:{self.dns_port}", "-http01", "", "-https01", "",
+                                    "-tlsalpn01", "", "-management", f"127.0.0.1:{self.challtest_mgmt_port}"],
+                                   stdout=log, stderr=subprocess.STDOUT, env=environ)
         self.procs.append(cts)
         wait_port(self.challtest_mgmt_port, cts)
-        log = open(os.path.join(self.dir, "pebble.log"), "ab")
-        peb = subprocess.Popen(["pebble", "-config", conf, "-dnsserver", f"127.0.0.1:{self.dns_port}"],
-                               stdout=log, stderr=subprocess.STDOUT, env=environ)
+        with open(os.path.join(self.dir, "pebble.log"), "ab") as log:
+            peb = subprocess.Popen(["pebble", "-config", conf, "-dnsserver", f"127.0.0.1:{self.dns_port}"],
+                                   stdout=log, stderr=subprocess.STDOUT, env=environ)
         self.procs.append(peb)
         wait_port(self.dir_port, peb)
 
@@ -153,11 +153,11 @@ class OcspResponder:
     def start(self) -> None:
         ca = self.env.certs.ca
         os.makedirs(self.dir, exist_ok=True)
-        log = open(os.path.join(self.dir, "ocsp.log"), "ab")
         script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ocsp_responder.py")
         # -I: not the script's folder first on sys.path (modtls/http.py would hide http.server)
-        self.proc = subprocess.Popen(["/usr/bin/python3", "-I", script, str(self.port), self.status_file, ca.cert_file,
-                                      ca.key_file], stdout=log, stderr=subprocess.STDOUT)
+        with open(os.path.join(self.dir, "ocsp.log"), "ab") as log:
+            self.proc = subprocess.Popen(["/usr/bin/python3", "-I", script, str(self.port), self.status_file,
+                                          ca.cert_file, ca.key_file], stdout=log, stderr=subprocess.STDOUT)
         wait_port(self.port, self.proc)
 
     def stop(self) -> None:
