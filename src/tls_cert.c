@@ -7,6 +7,7 @@
 #include <httpd.h>
 #include <http_config.h>
 #include <http_core.h>
+#include <http_ssl.h>
 
 #include "tls_cert.h"
 #include "tls_util.h"
@@ -147,5 +148,55 @@ const char *tls_cert_load_files(tls_conf_global_t *g, apr_pool_t *p, const char 
     }
     apr_hash_set(g->certs, apr_pstrcat(g->pool, regkey, NULL), APR_HASH_KEY_STRING, cert);
     *pcert = cert;
+    return NULL;
+}
+
+/* Load the files a module listed (cert_files[i] with key_files[i], a
+ * missing or NULL key meaning the key is in the certificate file). */
+static const char *load_module_files(tls_conf_global_t *g, apr_pool_t *ptemp, const char *hook,
+                                     const apr_array_header_t *cert_files, const apr_array_header_t *key_files,
+                                     apr_array_header_t *certs)
+{
+    const char *err;
+    int i;
+
+    for (i = 0; i < cert_files->nelts; ++i) {
+        const char *cert_file = APR_ARRAY_IDX(cert_files, i, const char *);
+        const char *key_file = i < key_files->nelts ? APR_ARRAY_IDX(key_files, i, const char *) : NULL;
+        tls_cert_t *cert;
+        if (!cert_file) continue;
+        err = tls_cert_load_files(g, ptemp, cert_file, key_file, &cert);
+        if (err) return apr_psprintf(ptemp, "%s (a file that %s gave: from mod_md?)", err, hook);
+        APR_ARRAY_PUSH(certs, tls_cert_t *) = cert;
+    }
+    return NULL;
+}
+
+const char *tls_cert_for_server(tls_conf_global_t *g, apr_pool_t *ptemp, server_rec *s,
+                                const apr_array_header_t *own, const apr_array_header_t *inherited,
+                                apr_array_header_t **pcerts, int *pfallback)
+{
+    apr_array_header_t *certs = apr_array_make(g->pool, 4, sizeof(tls_cert_t *));
+    apr_array_header_t *cert_files = apr_array_make(ptemp, 2, sizeof(const char *));
+    apr_array_header_t *key_files = apr_array_make(ptemp, 2, sizeof(const char *));
+    const char *err;
+
+    *pfallback = 0;
+    *pcerts = NULL;
+    if (own) apr_array_cat(certs, own);
+    /* The hooks' result says nothing useful (RUN_ALL): the arrays do. */
+    (void)ap_ssl_add_cert_files(s, ptemp, cert_files, key_files);
+    err = load_module_files(g, ptemp, "ap_ssl_add_cert_files", cert_files, key_files, certs);
+    if (err) return err;
+    if (certs->nelts == 0) {
+        apr_array_clear(cert_files);
+        apr_array_clear(key_files);
+        (void)ap_ssl_add_fallback_cert_files(s, ptemp, cert_files, key_files);
+        err = load_module_files(g, ptemp, "ap_ssl_add_fallback_cert_files", cert_files, key_files, certs);
+        if (err) return err;
+        if (certs->nelts > 0) *pfallback = 1;
+    }
+    if (certs->nelts == 0 && inherited) apr_array_cat(certs, inherited);
+    *pcerts = certs;
     return NULL;
 }

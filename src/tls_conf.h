@@ -58,6 +58,7 @@ typedef struct tls_conf_server_t {
     /* computed in post_config (tls_setup) */
     int enabled;                      /* reachable on a TLSEngine address */
     struct tls_setup_t *setup;        /* TLS setup this server uses; shared */
+    int service_unavailable;          /* only a fallback certificate (mod_md): 503 */
 } tls_conf_server_t;
 
 /* Per directory (TLSOptions). Flags are TLS_UNSET until a section sets

@@ -70,6 +70,7 @@ typedef struct tls_conn_t {
     server_rec *server;          /* server: chosen by SNI */
     tls_conf_server_t *sc;       /* config of `server` */
     const apr_array_header_t *keys; /* tls_cert_t* in the bound configuration's key order, or NULL */
+    int service_unavailable;     /* serves no request (503): an ACME challenge connection */
 
     /* what was negotiated: recorded once, when the handshake is done */
     const char *sni;             /* server name of the handshake, NULL if none */

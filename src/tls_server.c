@@ -11,9 +11,11 @@
 #include <http_protocol.h>
 #include <http_vhost.h>
 
+#include "tls_acme.h"
 #include "tls_conf.h"
 #include "tls_core.h"
 #include "tls_filter.h"
+#include "tls_ocsp.h"
 #include "tls_server.h"
 #include "tls_setup.h"
 #include "tls_util.h"
@@ -140,6 +142,10 @@ static apr_status_t server_hello(tls_conn_t *cc)
         rr = rtls_conn_reject(cc->rtls, RTLS_ALERT_HANDSHAKE_FAILURE);
         return rv;
     }
+    /* mod_md's tls-alpn-01 (acme-tls/1): a connection of its own. */
+    rv = tls_acme_hello(cc, alpn);
+    if (rv != APR_ENOENT) return rv;
+    tls_ocsp_hello(cc, setup);
     rr = rtls_conn_accept(cc->rtls, setup->config, (const uint8_t *)alpn, alpn ? strlen(alpn) : 0);
     if (rr != RTLS_OK) {
         char detail[256];
@@ -203,8 +209,11 @@ int tls_server_process_connection(conn_rec *c)
 int tls_server_request_check(request_rec *r)
 {
     tls_conn_t *cc = server_conn_get(r->connection);
+    int rv;
 
     if (!cc || cc->state < TLS_CONN_ST_TRAFFIC) return DECLINED;
+    rv = tls_acme_request_check(r, cc);
+    if (rv != DECLINED) return rv;
     if (!cc->sni) {
         vhost_search_t search;
         if (cc->sc->strict_sni != TLS_FLAG_ON) return DECLINED;

@@ -12,6 +12,7 @@
 #include "tls_cert.h"
 #include "tls_client.h"
 #include "tls_conf.h"
+#include "tls_ocsp.h"
 #include "tls_proto.h"
 #include "tls_setup.h"
 #include "tls_util.h"
@@ -312,6 +313,8 @@ static int setup_servers(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *base_
     tls_conf_server_t *sc;
     apr_hash_t *warned = apr_hash_make(ptemp);
     server_rec *s;
+    const apr_array_header_t *main_certs;
+    const char *err;
 
     tls_conf_server_resolve(pconf, base_server);
     g = tls_conf_server_get(base_server)->global;
@@ -320,20 +323,41 @@ static int setup_servers(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *base_
     /* Only DUMP_* runs get here without keys; they never serve. */
     if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_DUMP) return OK;
 
+    main_certs = tls_conf_server_get(base_server)->certs;
     for (s = base_server; s; s = s->next) {
         sc = tls_conf_server_get(s);
         sc->enabled = server_serves_tls(g, base_server, s);
         if (!sc->enabled) continue;
+        {
+            /* Its own files, then other modules' (mod_md), see tls_cert.h. */
+            int own = s == base_server || sc->certs != main_certs;
+            err = tls_cert_for_server(g, ptemp, s, own ? sc->certs : NULL, own ? NULL : main_certs, &sc->certs,
+                                      &sc->service_unavailable);
+            if (err) {
+                ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, TLS_LOGNO(1401) "%s: %s", tls_util_server_desc(ptemp, s),
+                             err);
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
         if (!sc->certs || sc->certs->nelts == 0) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s,
                          TLS_LOGNO(0101) "%s is reachable over TLS (TLSEngine) but has no certificate: add a "
-                                         "TLSCertificate to it or to the main server",
+                                         "TLSCertificate to it or to the main server (or an MDomain for it, "
+                                         "with mod_md loaded)",
                          tls_util_server_desc(ptemp, s));
             return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if (sc->service_unavailable && ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                         TLS_LOGNO(1402) "%s has no certificate yet and serves a temporary one from another "
+                                         "module (mod_md); every request gets 503 until the certificate is "
+                                         "obtained",
+                         tls_util_server_desc(ptemp, s));
         }
         if (setup_for(pconf, warned, s, sc) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
         ++g->enabled_servers;
     }
+    tls_ocsp_prime(pconf, ptemp, base_server);
     return OK;
 }
 

@@ -345,6 +345,25 @@ rtls_result rtls_certified_key_new(const uint8_t *cert_pem,
                                    const rtls_certified_key **out);
 
 /**
+ * Like rtls_certified_key_new, for an ACME tls-alpn-01 challenge
+ * certificate (RFC 8737) another module just made: the certificate is not
+ * parsed as X.509 and not checked against the key, because its critical
+ * acmeIdentifier extension makes webpki refuse it (rustls itself never
+ * parses the certificates it presents). Only for such certificates, which
+ * serve one handshake with an ACME server: the certificate must not be
+ * used as a normal server certificate. Same ownership and errors as
+ * rtls_certified_key_new, without RTLS_CONF_BAD_CERTIFICATE and
+ * RTLS_CONF_KEY_MISMATCH.
+ * Phase: per connection (the hello of an acme-tls/1 connection).
+ */
+RTLS_MUST_CHECK
+rtls_result rtls_certified_key_new_acme_challenge(const uint8_t *cert_pem,
+                                                  size_t cert_pem_len,
+                                                  const uint8_t *key_pem,
+                                                  size_t key_pem_len,
+                                                  const rtls_certified_key **out);
+
+/**
  * Release the caller's reference to a certified key. Builders and
  * configurations using it keep their own, so this may be called right
  * after they are built. NULL is ignored.
@@ -969,6 +988,26 @@ rtls_result rtls_conn_error_text(const rtls_conn *conn, char *buf, size_t len, s
  * Phase: any time.
  */
 const char *rtls_result_text(uint32_t rv);
+
+/**
+ * Staple `der` (`der_len` bytes, a DER OCSPResponse as the responder sent
+ * it; rtls does not parse it) for the key at `key_index` of the server
+ * configuration this connection is about to bind to, in the order keys
+ * were added to its builder. `der` is copied during the call. Calling again
+ * for the same index replaces the response; `der_len` 0 removes it.
+ * Call between RTLS_EVENT_HELLO and rtls_conn_accept; rustls sends the
+ * response only to clients that asked for one.
+ * A `key_index` of 64 or more is ignored (RTLS_OK, nothing stapled).
+ * Errors: RTLS_INTERNAL_WRONG_STATE (no hello waiting: already bound, or a
+ * client connection), RTLS_INTERNAL_NULL_ARGUMENT (`conn` NULL, or `der`
+ * NULL with `der_len` > 0).
+ * Phase: per connection (the hello).
+ */
+RTLS_MUST_CHECK
+rtls_result rtls_conn_set_ocsp(rtls_conn *conn,
+                               size_t key_index,
+                               const uint8_t *der,
+                               size_t der_len);
 
 /**
  * Session tickets (TLS 1.2 tickets, TLS 1.3 stateless resumption) that every

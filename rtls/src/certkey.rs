@@ -97,6 +97,10 @@ fn check_key_matches(cert: &CertificateDer<'_>, key: &dyn SigningKey) -> Result<
 }
 
 pub(crate) fn build_certified_key(cert_pem: &[u8], key_pem: &[u8]) -> Result<CertifiedKey, rtls_result> {
+    build_key(cert_pem, key_pem, true)
+}
+
+fn build_key(cert_pem: &[u8], key_pem: &[u8], check: bool) -> Result<CertifiedKey, rtls_result> {
     // An encrypted key next to the certificate would make the PEM parser
     // fail first; say what is really wrong.
     if pem_has_encrypted_key(key_pem) {
@@ -108,7 +112,9 @@ pub(crate) fn build_certified_key(cert_pem: &[u8], key_pem: &[u8]) -> Result<Cer
         // Either garbage in a key-labelled section or a key type ring lacks.
         RTLS_CONF_UNSUPPORTED_KEY
     })?;
-    check_key_matches(&chain[0], signing_key.as_ref())?;
+    if check {
+        check_key_matches(&chain[0], signing_key.as_ref())?;
+    }
     Ok(CertifiedKey::new(chain, signing_key))
 }
 
@@ -140,6 +146,42 @@ pub extern "C" fn rtls_certified_key_new(
             return RTLS_INTERNAL_NULL_ARGUMENT;
         }
         match build_certified_key(cert_pem, key_pem) {
+            Ok(ck) => {
+                let obj = Arc::new(rtls_certified_key { key: Arc::new(ck) });
+                unsafe { set_out(out, Arc::into_raw(obj)) };
+                RTLS_OK
+            }
+            Err(rv) => rv,
+        }
+    })
+}
+
+/// Like rtls_certified_key_new, for an ACME tls-alpn-01 challenge
+/// certificate (RFC 8737) another module just made: the certificate is not
+/// parsed as X.509 and not checked against the key, because its critical
+/// acmeIdentifier extension makes webpki refuse it (rustls itself never
+/// parses the certificates it presents). Only for such certificates, which
+/// serve one handshake with an ACME server: the certificate must not be
+/// used as a normal server certificate. Same ownership and errors as
+/// rtls_certified_key_new, without RTLS_CONF_BAD_CERTIFICATE and
+/// RTLS_CONF_KEY_MISMATCH.
+/// Phase: per connection (the hello of an acme-tls/1 connection).
+#[must_use]
+#[no_mangle]
+pub extern "C" fn rtls_certified_key_new_acme_challenge(
+    cert_pem: *const u8,
+    cert_pem_len: usize,
+    key_pem: *const u8,
+    key_pem_len: usize,
+    out: *mut *const rtls_certified_key,
+) -> rtls_result {
+    guard(|| {
+        let cert_pem = try_slice!(cert_pem, cert_pem_len);
+        let key_pem = try_slice!(key_pem, key_pem_len);
+        if out.is_null() {
+            return RTLS_INTERNAL_NULL_ARGUMENT;
+        }
+        match build_key(cert_pem, key_pem, false) {
             Ok(ck) => {
                 let obj = Arc::new(rtls_certified_key { key: Arc::new(ck) });
                 unsafe { set_out(out, Arc::into_raw(obj)) };

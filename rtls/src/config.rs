@@ -42,6 +42,14 @@ impl ResolvesServerCert for FirstUsableKey {
             .enumerate()
             .find(|(_, k)| k.key.choose_scheme(schemes).is_some())?;
         context::record_chosen_key(index);
+        // A staple the connection was given for this key (rtls_conn_set_ocsp):
+        // a copy of the key with it, for this handshake only. The shared key
+        // never changes, so no configuration is rebuilt for a new response.
+        if let Some(der) = context::ocsp_for(index) {
+            let mut stapled = CertifiedKey::clone(key);
+            stapled.ocsp = Some(der);
+            return Some(Arc::new(stapled));
+        }
         Some(Arc::clone(key))
     }
 }

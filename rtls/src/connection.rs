@@ -73,6 +73,9 @@ pub struct rtls_conn {
     close_reported: bool,
     /// Where the ClientHello ends in its records (accepting phase only).
     framing: HelloFraming,
+    /// OCSP responses per key index of the configuration to bind to
+    /// (rtls_conn_set_ocsp); handed to the resolver while handshaking.
+    pub(crate) ocsp: Option<std::sync::Arc<crate::ocsp::OcspSlots>>,
 }
 
 /// Follows the record framing of what the client sends until its
@@ -183,6 +186,7 @@ impl rtls_conn {
             handshake_reported: false,
             close_reported: false,
             framing: HelloFraming::default(),
+            ocsp: None,
         }
     }
 
@@ -200,6 +204,7 @@ impl rtls_conn {
     }
 
     fn note_chosen_key(&mut self) {
+        context::set_ocsp(None);
         if let Some(i) = context::take_chosen_key() {
             self.chosen_key = Some(i);
         }
@@ -251,6 +256,11 @@ impl rtls_conn {
             },
             Phase::Active(conn) => {
                 context::reset();
+                // A HelloRetryRequest makes rustls pick the key on the second
+                // ClientHello, here rather than in accept.
+                if conn.is_handshaking() {
+                    context::set_ocsp(self.ocsp.clone());
+                }
                 let res = conn.process_new_packets();
                 let handshaking = conn.is_handshaking();
                 self.note_chosen_key();
@@ -286,6 +296,7 @@ impl rtls_conn {
             }
         };
         context::reset();
+        context::set_ocsp(self.ocsp.clone());
         let res = accepted.into_connection(cfg.for_alpn(alpn));
         self.note_chosen_key();
         match res {
@@ -295,6 +306,11 @@ impl rtls_conn {
             }
             Err((e, alert)) => self.fail_accepting(&e, alert),
         }
+    }
+
+    /// A ClientHello waits for rtls_conn_accept (and the connection is usable).
+    pub(crate) fn awaits_accept(&self) -> bool {
+        !self.poisoned && matches!(self.phase, Phase::Hello(_))
     }
 
     fn session_resumed(&self) -> bool {

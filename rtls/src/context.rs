@@ -4,17 +4,33 @@
 //! calling thread, so a thread-local slot set before and read after the
 //! call ties those decisions to the connection without any locking.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+use crate::ocsp::OcspSlots;
 
 thread_local! {
     static CHOSEN_KEY: Cell<Option<usize>> = const { Cell::new(None) };
     static TICKET_CURRENT: Cell<bool> = const { Cell::new(false) };
+    static OCSP: RefCell<Option<Arc<OcspSlots>>> = const { RefCell::new(None) };
 }
 
 /// Forget any earlier choice; call before handing control to rustls.
 pub(crate) fn reset() {
     CHOSEN_KEY.with(|c| c.set(None));
     TICKET_CURRENT.with(|c| c.set(false));
+    OCSP.with(|o| o.borrow_mut().take());
+}
+
+/// The OCSP responses of the connection rustls is about to work on (see
+/// ocsp.rs); call after [`reset`], before handing control to rustls.
+pub(crate) fn set_ocsp(slots: Option<Arc<OcspSlots>>) {
+    OCSP.with(|o| *o.borrow_mut() = slots);
+}
+
+/// The OCSP response the current connection has for key `index`, if any.
+pub(crate) fn ocsp_for(index: usize) -> Option<Vec<u8>> {
+    OCSP.with(|o| o.borrow().as_ref().and_then(|s| s.get(index).cloned().flatten()))
 }
 
 /// Called by the certificate resolver with the index it picked.

@@ -1,7 +1,8 @@
 //! rtls: the thin C binding mod_tls uses to reach rustls.
 //!
 //! One module per object C sees (`certkey`, `config`, `connection`,
-//! `session` stores, `ticket`ers, `x509` fields), one for
+//! `session` stores, `ticket`ers, `x509` fields, per-connection `ocsp`
+//! staples), one for
 //! result codes (`error`) and one for the boundary helpers (`ffi`). The C
 //! contract is `include/rtls.h`; every exported function catches panics and
 //! returns an [`error::rtls_result`].
@@ -25,6 +26,7 @@ pub mod config;
 pub mod connection;
 mod context;
 pub mod error;
+pub mod ocsp;
 pub mod session;
 pub mod ticket;
 pub mod x509;

@@ -85,6 +85,8 @@ class CertOptions:
     self_signed: bool = False
     not_before: Optional[datetime.datetime] = None  # UTC; default: a day ago
     not_after: Optional[datetime.datetime] = None  # UTC; default: in valid_days
+    ocsp_url: Optional[str] = None  # an OCSP responder in the Authority Information Access
+    acme_identifier: Optional[bytes] = None  # RFC 8737's critical acmeIdentifier (tls-alpn-01)
 
 
 @dataclass
@@ -184,6 +186,15 @@ class CertStore:
                    .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
                    .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()),
                                   critical=False))
+        if opts.ocsp_url:
+            builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+                x509.oid.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(opts.ocsp_url))]),
+                critical=False)
+        if opts.acme_identifier is not None:
+            # DER OCTET STRING of the key authorization's SHA-256
+            value = bytes([0x04, len(opts.acme_identifier)]) + opts.acme_identifier
+            builder = builder.add_extension(x509.UnrecognizedExtension(
+                x509.ObjectIdentifier("1.3.6.1.5.5.7.1.31"), value), critical=True)
         # Ed25519 signs without a separate hash
         digest = None if isinstance(signer, ed25519.Ed25519PrivateKey) else hashes.SHA256()
         return self._validity(builder, opts).sign(signer, digest)
