@@ -1,5 +1,5 @@
 """pebble (an ACME server) with pebble-challtestsrv as its DNS, and an OCSP responder
-(ocsp_responder.py), on loopback for the mod_md tests (test_17_md.py).
+(ocsp_responder.py), on loopback for the mod_md tests (test_18_md.py).
 
 Ports come from the session's port base, +300..+319 (env.port_base). Every process is started
 by the test and stopped by its own pid.

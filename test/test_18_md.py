@@ -81,7 +81,7 @@ class TestMdTlsAlpn01:
 
     DOMAIN = "alpn.mdtest.org"
 
-    def test_17_fallback_then_tls_alpn_01(self, env, pebble):
+    def test_18_fallback_then_tls_alpn_01(self, env, pebble):
         conf = md_config(env, pebble, "tls-alpn-01", [self.DOMAIN])
         conf += f"TLSEngine {env.tls_port}\nLogLevel tls:debug md:debug\n"
         conf += tls_vhost(env, self.DOMAIN)
@@ -105,7 +105,7 @@ class TestMdTlsAlpn01:
         assert resp.status == 200
         assert resp.body.decode().strip() == self.DOMAIN
 
-    def test_17_acme_tls_1_without_challenge_gets_no_challenge_cert(self, env, pebble):
+    def test_18_acme_tls_1_without_challenge_gets_no_challenge_cert(self, env, pebble):
         """With the order done, a client offering only acme-tls/1 is no ACME server: it never gets
         a challenge certificate (mod_md has none to give), and normal clients are served."""
         err = None
@@ -118,7 +118,7 @@ class TestMdTlsAlpn01:
         resp, _ = env.http_request(env.tls_port, "/", sni=self.DOMAIN, verify=False)
         assert resp.status == 200
 
-    def test_17_challenge_connection_serves_nothing_else(self, env, pebble):
+    def test_18_challenge_connection_serves_nothing_else(self, env, pebble):
         """A challenge mod_md has in its store (made here, as mod_md makes them during an order) is
         answered on acme-tls/1 connections only, with that certificate alone, and such a
         connection gets 503 for any request; other clients of the host go on as before."""
@@ -201,7 +201,7 @@ class TestMdMixedHttp01:
             assert resp.status == 200 and resp.body.decode().strip() == name
             assert info.cert_der == cred.cert_der
 
-    def test_17_mixed_http_01(self, env, pebble):
+    def test_18_mixed_http_01(self, env, pebble):
         env.stop()
         env.write_config(self.config(env, pebble), listen=[env.tls_port, env.ssl_port], modules=["md", "status"],
                          mod_ssl=True)
@@ -231,7 +231,7 @@ class TestMdMixedHttp01:
         assert r.rc == 0 and r.response.status == 200, r
         assert self.DOMAIN in r.response.body.decode()
 
-    def test_17_renewal_swaps_on_graceful(self, env, pebble):
+    def test_18_renewal_swaps_on_graceful(self, env, pebble):
         before = served_cert(env, self.DOMAIN)
         # a window longer than any certificate's life: renew now
         env.write_config(self.config(env, pebble, "MDRenewWindow 3650d"), listen=[env.tls_port, env.ssl_port],
@@ -252,7 +252,7 @@ class TestMdNoCertificate:
     """With mod_md loaded, a host that neither has a TLSCertificate nor belongs to an MDomain
     stops the start, and the message names it."""
 
-    def test_17_host_without_any_certificate_refused(self, env, pebble):
+    def test_18_host_without_any_certificate_refused(self, env, pebble):
         conf = md_config(env, pebble, "http-01", ["other.mdtest.org"])
         conf += f"TLSEngine {env.tls_port}\n"
         conf += tls_vhost(env, "other.mdtest.org")
@@ -311,7 +311,7 @@ class TestOcspStapling:
             chain = env.certs.write_file(f"{name}.chain.pem", f.read() + ca.read())
         return cred, f"TLSCertificate {chain} {cred.rel_key}"
 
-    def test_17_ocsp_good_revoked_down(self, env, responder):
+    def test_18_ocsp_good_revoked_down(self, env, responder):
         dead_url = f"http://127.0.0.1:{env.port_base + 311}/"  # nothing listens there
         good, good_line = self.chain_cred(env, "good.mdtest.org", responder.url)
         revoked, revoked_line = self.chain_cred(env, "revoked.mdtest.org", responder.url)
