@@ -1,0 +1,223 @@
+"""Backend TLS for mod_proxy through mod_tls (issue 12): TLSProxy* directives, verification of
+backends by name and IP address, SNI, 502 with one log line on failures, machine certificates,
+protocol and cipher settings as the backend sees them, resumption, h2 backends, mixed mod_ssl and
+mod_tls proxying.
+
+The frontend is the session's server (env), proxying from its plain port. The backends run in a
+second httpd (its own server root, CA and ports: env.port_base + 100 and up), with mod_ssl and
+mod_tls each serving some ports. All ports are env.port_base + 100 .. + 199."""
+
+import datetime
+import os
+import threading
+import time
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from modtls.certs import CertOptions, cert_pem, key_pem, new_private_key
+from modtls.env import TlsTestEnv, iana_cipher_name
+
+LEVELS = r"\[(?:[a-z_]+:)?(warn|error)\]"
+
+
+def ports(env):
+    base = env.port_base + 100
+    return dict(
+        b_http=base,         # the backend's plain port (not TLS: "closed during the handshake")
+        b_tls=base + 1,      # mod_tls
+        b_ssl=base + 3,      # mod_ssl (h2 and http/1.1)
+        b_client=base + 5,   # mod_ssl, requires a client certificate
+        b_self=base + 6,     # mod_ssl, self-signed certificate
+        b_wrong=base + 7,    # mod_ssl, certificate for another name
+        b_expired=base + 8,  # mod_ssl, expired certificate
+        b_tls12=base + 9,    # mod_ssl, TLS 1.2 only
+    )
+
+
+def machine_cert(b, name="machine.example.org"):
+    """A client certificate (clientAuth) issued by the backend's CA: cert and key files."""
+    key = new_private_key("ec256")
+    now = datetime.datetime.utcnow()
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(b.certs.ca.cert.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(b.certs.ca.key, hashes.SHA256()))
+    cert_file = os.path.join(b.certs.dir, f"{name}.cert.pem")
+    key_file = os.path.join(b.certs.dir, f"{name}.key.pem")
+    with open(cert_file, "wb") as f:
+        f.write(cert_pem(cert))
+    with open(key_file, "wb") as f:
+        f.write(key_pem(key))
+    return cert_file, key_file
+
+
+@pytest.fixture(scope="module")
+def backend(env):
+    """The backend httpd: mod_ssl and mod_tls ports, each with its own certificate situation."""
+    b = TlsTestEnv(os.path.join(env.server_root, "backend"), port_base=env.port_base + 100,
+                   mod_tls_so=env.mod_tls_so, preload=env.preload, sanitizer_dir=env.sanitizer_dir)
+    b.setup()
+    p = ports(env)
+    good = b.certs.get("localhost", "ec256", domains=["localhost", "127.0.0.1", "::1"])
+    selfsigned = b.certs.get("selfsigned", "ec256", domains=["localhost", "127.0.0.1"],
+                             options=CertOptions(self_signed=True))
+    wrong = b.certs.get("other.example.org", "ec256")
+    past = datetime.datetime.utcnow() - datetime.timedelta(days=10)
+    expired = b.certs.get("expired", "ec256", domains=["localhost"],
+                          options=CertOptions(not_before=past - datetime.timedelta(days=30), not_after=past))
+    b.self_cred = selfsigned
+
+    def ssl_vhost(port, cred, *lines):
+        return b.vhost("localhost", port, "SSLEngine on", cred.ssl_lines(), "SSLOptions +StdEnvVars", *lines,
+                       addr="*")
+
+    body = "\n".join([
+        "SSLSessionCache shmcb:" + os.path.join(b.run_dir, "sslcache(512000)"),
+        "TLSEngine %d" % p["b_tls"],
+        b.vhost("localhost", p["b_tls"], "TLSOptions +StdEnvVars", certs=[good]),
+        ssl_vhost(p["b_ssl"], good),
+        ssl_vhost(p["b_client"], good, "SSLVerifyClient require", f"SSLCACertificateFile {b.ca_file}",
+                  "SSLVerifyDepth 2"),
+        ssl_vhost(p["b_self"], selfsigned),
+        ssl_vhost(p["b_wrong"], wrong),
+        ssl_vhost(p["b_expired"], expired),
+        ssl_vhost(p["b_tls12"], good, "SSLProtocol -all +TLSv1.2"),
+    ])
+    listen = [p[k] for k in ("b_tls", "b_ssl", "b_client", "b_self", "b_wrong", "b_expired", "b_tls12")]
+    listen.append(f"[::1]:{p['b_ssl']}")
+    b.serve(body, mod_ssl=True, listen=listen, modules=("socache_shmcb",))
+    yield b
+    b.stop()
+
+
+PROXY_MODULES = ("proxy", "proxy_http", "proxy_http2", "proxy_wstunnel", "socache_shmcb")
+
+
+def frontend_body(env, b, *extra, engine_line="TLSProxyEngine on", ca=None):
+    """The frontend: ProxyPass prefixes /NAME/ to each backend port, trusting the backend's CA."""
+    p = ports(env)
+    lines = [engine_line, f"TLSProxyCA {ca or b.ca_file}", "ProxyTimeout 10"]
+    routes = {
+        "tls": f"https://localhost:{p['b_tls']}/",
+        "ssl": f"https://localhost:{p['b_ssl']}/",
+        "ip": f"https://127.0.0.1:{p['b_ssl']}/",
+        "ip6": f"https://[::1]:{p['b_ssl']}/",
+        "client": f"https://localhost:{p['b_client']}/",
+        "self": f"https://localhost:{p['b_self']}/",
+        "wrong": f"https://localhost:{p['b_wrong']}/",
+        "expired": f"https://localhost:{p['b_expired']}/",
+        "tls12": f"https://localhost:{p['b_tls12']}/",
+        "plain": f"https://localhost:{p['b_http']}/",
+    }
+    for name, url in routes.items():
+        lines.append(f"ProxyPass /{name}/ {url}")
+    lines += list(extra)
+    return "\n".join(lines)
+
+
+def get(env, path, **kw):
+    resp, _ = env.http_request(env.http_port, path, tls=False, timeout=20, **kw)
+    return resp
+
+
+def fail_lines(env, mark, backend_name="localhost"):
+    return env.log_lines(mark, r"MTLS1208: TLS to backend " + backend_name)
+
+
+class TestProxyBasics:
+    """One frontend with TLSProxyEngine on at server level, trusting the backend's CA."""
+
+    @pytest.fixture(scope="class", autouse=True)
+    def frontend(self, env, backend):
+        p = ports(env)
+        mc, mk = machine_cert(backend)
+        extra = [
+            f'<Proxy "https://localhost:{p["b_client"]}/">',
+            f"    TLSProxyMachineCertificate {mc} {mk}",
+            "</Proxy>",
+            # the self-signed backend: pinned by naming its certificate
+            f'<Proxy "https://localhost:{p["b_self"]}/">',
+            f"    TLSProxyCA {backend.self_cred.cert_file}",
+            "</Proxy>",
+        ]
+        env.serve(frontend_body(env, backend, *extra), modules=PROXY_MODULES, http2=True)
+        yield
+        env.stop()
+
+    @pytest.mark.parametrize("route", ["ssl", "tls"])
+    def test_17_proxy_to_backend(self, env, route):
+        resp = get(env, f"/{route}/cgi-bin/env.py")
+        assert resp.status == 200, resp.text
+        e = resp.env()
+        assert e.get("HTTPS") == "on"
+        assert e.get("SSL_PROTOCOL") == "TLSv1.3"
+        # a name: SNI sent
+        assert e.get("SSL_TLS_SNI") == "localhost"
+
+    @pytest.mark.parametrize("route", ["ip", "ip6"])
+    def test_17_ip_address_no_sni(self, env, route):
+        resp = get(env, f"/{route}/cgi-bin/env.py")
+        assert resp.status == 200, resp.text
+        e = resp.env()
+        assert e.get("HTTPS") == "on"
+        assert not e.get("SSL_TLS_SNI"), e.get("SSL_TLS_SNI")
+
+    def test_17_pinned_self_signed(self, env):
+        resp = get(env, "/self/cgi-bin/env.py")
+        assert resp.status == 200, resp.text
+        assert resp.env().get("HTTPS") == "on"
+
+    def test_17_machine_certificate(self, env):
+        resp = get(env, "/client/cgi-bin/env.py")
+        assert resp.status == 200, resp.text
+        assert resp.env().get("SSL_CLIENT_S_DN_CN") == "machine.example.org"
+
+    @pytest.mark.parametrize("route,reason", [
+        ("wrong", "not valid for the name"),
+        ("expired", "validity period"),
+        ("plain", "a TLS server on that port"),
+    ])
+    def test_17_failure_502_one_line(self, env, route, reason):
+        mark = env.log_mark()
+        t0 = time.monotonic()
+        resp = get(env, f"/{route}/")
+        assert resp.status == 502, resp.text
+        assert time.monotonic() - t0 < 8
+        lines = fail_lines(env, mark)
+        assert len(lines) == 1, env.log_since(mark)
+        assert "[tls:warn]" in lines[0]
+        assert reason in lines[0], lines[0]
+        assert "127.0.0.1" in lines[0] or "::1" in lines[0]
+        # the server still serves
+        assert get(env, "/ssl/").status == 200
+
+    def test_17_h2_backend(self, env):
+        p = ports(env)
+        env.stop()
+        body = frontend_body(env, env_backend_of(env), f"ProxyPass /h2/ h2://localhost:{p['b_ssl']}/")
+        env.serve(body, modules=PROXY_MODULES, http2=True)
+        resp = get(env, "/h2/cgi-bin/env.py")
+        assert resp.status == 200, resp.text
+        e = resp.env()
+        assert e.get("SERVER_PROTOCOL") == "HTTP/2.0", e
+        assert e.get("SSL_PROTOCOL") == "TLSv1.3"
+
+
+_BACKEND = {}
+
+
+def env_backend_of(env):
+    return _BACKEND["b"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remember_backend(backend):
+    _BACKEND["b"] = backend
+    yield
+    _BACKEND.clear()
