@@ -210,6 +210,20 @@ static int ids_contain(const apr_array_header_t *ids, apr_uint16_t id)
     return 0;
 }
 
+/* Suites warned about in this configuration generation (pconf), so that
+ * several setups with the same preference warn once. */
+static apr_hash_t *warned_suites;
+
+static int first_warning(apr_uint16_t id)
+{
+    apr_uint16_t *key;
+
+    if (!warned_suites || apr_hash_get(warned_suites, &id, sizeof(id))) return 0;
+    key = apr_pmemdup(apr_hash_pool_get(warned_suites), &id, sizeof(id));
+    apr_hash_set(warned_suites, key, sizeof(*key), key);
+    return 1;
+}
+
 /* The suites offered, in order: the preferred ones rustls implements,
  * then the rest of rustls' order, none of the suppressed ones; NULL for
  * rustls' defaults (neither list set). Each setting counts on its own. A
@@ -227,7 +241,7 @@ static apr_array_header_t *suites_for(apr_pool_t *p, server_rec *s, const tls_pr
     for (j = 0; prefer && j < prefer->nelts; ++j) {
         apr_uint16_t id = APR_ARRAY_IDX(prefer, j, apr_uint16_t);
         if (rtls_cipher_suite_version(id) == 0) {
-            if (s) {
+            if (s && first_warning(id)) {
                 const tls_suite_t *suite = tls_proto_suite_by_id(id);
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                              TLS_LOGNO(1201) "%s: TLSProxyCiphersPrefer names %s, which rustls does not "
@@ -345,6 +359,8 @@ static apr_hash_t *setups_get(apr_pool_t *pconf)
     if (!setups) {
         setups = apr_hash_make(pconf);
         apr_pool_userdata_setn(setups, TLS_PROXY_SETUPS_KEY, NULL, pconf);
+        /* a new generation: its warnings are new too */
+        warned_suites = apr_hash_make(pconf);
     }
     current_setups = setups;
     return setups;
@@ -497,7 +513,9 @@ static const tls_proxy_setup_t *setup_lookup(apr_pool_t *p, const tls_proxy_conf
 /* What went wrong, in words an admin can act on. */
 static const char *remedy_for(const char *what, const char *detail, rtls_result rr)
 {
-    if (detail && (strstr(detail, "UnknownIssuer") || strstr(detail, "unknown issuer"))) {
+    /* BadSignature: an anchor has the issuer's name but not its key */
+    if (detail && (strstr(detail, "UnknownIssuer") || strstr(detail, "unknown issuer")
+                   || strstr(detail, "BadSignature"))) {
         return "the backend's certificate is not issued by a trusted CA: add its CA (or the backend's own "
                "certificate) to TLSProxyCA";
     }
@@ -535,8 +553,12 @@ static void proxy_fail(tls_conn_t *cc, const char *what, const char *detail, rtl
     tls_proxy_conn_t *pconn = cc->side_ctx;
     conn_rec *c = cc->c;
 
-    if (cc->state >= TLS_CONN_ST_TRAFFIC) {
-        /* the backend's doing after the handshake: nothing to configure */
+    /* In TLS 1.3 the client's handshake is done before the server has
+     * checked the client's certificate: its refusal (an alert) arrives
+     * with the first read. That is a setup problem like a failed
+     * handshake; anything else after the handshake is the backend's
+     * doing, nothing to configure. */
+    if (cc->state >= TLS_CONN_ST_TRAFFIC && !(detail && strstr(detail, "received fatal alert"))) {
         ap_log_cerror(APLOG_MARK, APLOG_INFO, 0, c, TLS_LOGNO(1207) "backend %s (%pI): %s: %s", pconn->name,
                       c->client_addr, what, detail ? detail : "-");
         return;

@@ -121,6 +121,19 @@ def frontend_body(env, b, *extra, engine_line="TLSProxyEngine on", ca=None):
     return "\n".join(lines)
 
 
+def ca_dir(env, b):
+    """A directory with the backend's CA, another CA and a file that is no PEM at all."""
+    d = os.path.join(env.server_root, "proxy-ca-dir")
+    os.makedirs(d, exist_ok=True)
+    with open(b.ca_file, "rb") as f, open(os.path.join(d, "backend-ca.pem"), "wb") as o:
+        o.write(f.read())
+    with open(env.ca_file, "rb") as f, open(os.path.join(d, "other-ca.crt"), "wb") as o:
+        o.write(f.read())
+    with open(os.path.join(d, "README"), "w") as o:
+        o.write("not a certificate\n")
+    return d
+
+
 def get(env, path, **kw):
     resp, _ = env.http_request(env.http_port, path, tls=False, timeout=20, **kw)
     return resp
@@ -144,6 +157,17 @@ class TestProxyBasics:
             # the self-signed backend: pinned by naming its certificate
             f'<Proxy "https://localhost:{p["b_self"]}/">',
             f"    TLSProxyCA {backend.self_cred.cert_file}",
+            "</Proxy>",
+            # the mod_tls backend by IP address, trusting the wrong CA (the frontend's)
+            f"ProxyPass /unknown/ https://127.0.0.1:{p['b_tls']}/",
+            f'<Proxy "https://127.0.0.1:{p["b_tls"]}/">',
+            f"    TLSProxyCA {env.ca_file}",
+            "</Proxy>",
+            # the client-certificate backend without a machine certificate
+            f"ProxyPass /nocert/ https://127.0.0.1:{p['b_client']}/",
+            # a CA directory: the backend's CA among other files
+            f'<Proxy "https://127.0.0.1:{p["b_ssl"]}/">',
+            f"    TLSProxyCA {ca_dir(env, backend)}",
             "</Proxy>",
         ]
         env.serve(frontend_body(env, backend, *extra), modules=PROXY_MODULES, http2=True)
@@ -178,18 +202,20 @@ class TestProxyBasics:
         assert resp.status == 200, resp.text
         assert resp.env().get("SSL_CLIENT_S_DN_CN") == "machine.example.org"
 
-    @pytest.mark.parametrize("route,reason", [
-        ("wrong", "not valid for the name"),
-        ("expired", "validity period"),
-        ("plain", "a TLS server on that port"),
+    @pytest.mark.parametrize("route,name,reason", [
+        ("wrong", "localhost", "not valid for the name"),
+        ("expired", "localhost", "validity period"),
+        ("plain", "localhost", "a TLS server on that port"),
+        ("unknown", "127.0.0.1", "add its CA (or the backend's own certificate) to TLSProxyCA"),
+        ("nocert", "127.0.0.1", "TLSProxyMachineCertificate"),
     ])
-    def test_17_failure_502_one_line(self, env, route, reason):
+    def test_17_failure_502_one_line(self, env, route, name, reason):
         mark = env.log_mark()
         t0 = time.monotonic()
         resp = get(env, f"/{route}/")
         assert resp.status == 502, resp.text
         assert time.monotonic() - t0 < 8
-        lines = fail_lines(env, mark)
+        lines = fail_lines(env, mark, name)
         assert len(lines) == 1, env.log_since(mark)
         assert "[tls:warn]" in lines[0]
         assert reason in lines[0], lines[0]
@@ -207,6 +233,159 @@ class TestProxyBasics:
         e = resp.env()
         assert e.get("SERVER_PROTOCOL") == "HTTP/2.0", e
         assert e.get("SSL_PROTOCOL") == "TLSv1.3"
+
+
+class TestProxySettings:
+    """Protocol and cipher settings, each on its own, as the backend sees them; resumption;
+    mod_ssl proxying next to mod_tls proxying in one server."""
+
+    @pytest.fixture(scope="class", autouse=True)
+    def frontend(self, env, backend):
+        p = ports(env)
+        extra = [
+            f"ProxyPass /chacha12/ https://localhost:{p['b_tls12']}/",
+            f'<Proxy "https://localhost:{p["b_tls12"]}/">',
+            "    TLSProxyCiphersPrefer TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "</Proxy>",
+            f"ProxyPass /only13/ https://127.0.0.1:{p['b_tls12']}/",
+            f'<Proxy "https://127.0.0.1:{p["b_tls12"]}/">',
+            "    TLSProxyProtocol TLSv1.3+",
+            "</Proxy>",
+            f"ProxyPass /suppress/ https://127.0.0.1:{p['b_ssl']}/",
+            f'<Proxy "https://127.0.0.1:{p["b_ssl"]}/">',
+            "    TLSProxyCiphersSuppress TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256",
+            "</Proxy>",
+            # a new backend connection for every request
+            f"ProxyPass /resume-tls/ https://localhost:{p['b_tls']}/cgi-bin/",
+            f"ProxyPass /resume-ssl/ https://localhost:{p['b_ssl']}/cgi-bin/",
+            '<LocationMatch "^/resume-">', "    SetEnv proxy-nokeepalive 1", "</LocationMatch>",
+            # mod_ssl takes this backend: TLSProxyEngine off in its section
+            f"ProxyPass /viassl/ https://localhost:{p['b_self']}/",
+            f'<Proxy "https://localhost:{p["b_self"]}/">',
+            "    TLSProxyEngine off",
+            "    SSLProxyEngine on",
+            f"    SSLProxyCACertificateFile {backend.self_cred.cert_file}",
+            "</Proxy>",
+            # a preferred suite rustls lacks: one warning at startup, none per connection
+            "TLSProxyCiphersPrefer TLS_RSA_WITH_AES_128_GCM_SHA256",
+        ]
+        env.serve(frontend_body(env, backend, *extra), modules=PROXY_MODULES, mod_ssl=True,
+                  log_level="info tls:debug")
+        yield
+        env.stop()
+
+    def test_17_prefer_alone_tls12_backend(self, env):
+        e = get(env, "/chacha12/cgi-bin/env.py").env()
+        assert e.get("SSL_PROTOCOL") == "TLSv1.2", e
+        assert e.get("SSL_CIPHER") == "ECDHE-ECDSA-CHACHA20-POLY1305"
+
+    def test_17_protocol_alone_no_common_version(self, env):
+        mark = env.log_mark()
+        assert get(env, "/only13/").status == 502
+        lines = fail_lines(env, mark, "127.0.0.1")
+        assert len(lines) == 1 and "TLSProxyProtocol" in lines[0], env.log_since(mark)
+
+    def test_17_suppress_alone(self, env):
+        e = get(env, "/suppress/cgi-bin/env.py").env()
+        assert e.get("SSL_PROTOCOL") == "TLSv1.3", e
+        assert e.get("SSL_CIPHER") == "TLS_CHACHA20_POLY1305_SHA256"
+
+    @pytest.mark.parametrize("route", ["resume-tls", "resume-ssl"])
+    def test_17_backend_sessions_resume(self, env, route):
+        # each request a new backend connection (disablereuse); the frontend has two children,
+        # each with its own client session cache: among six, the later ones resume
+        seen = [get(env, f"/{route}/env.py").env().get("SSL_SESSION_RESUMED") for _ in range(6)]
+        assert seen[0] == "Initial", seen
+        assert "Resumed" in seen, seen
+
+    def test_17_warned_once(self, env):
+        for _ in range(3):
+            assert get(env, "/ssl/").status == 200
+        lines = env.log_lines(env.last_start_mark, r"MTLS1201:")
+        assert len(lines) == 1, lines
+        assert "TLS_RSA_WITH_AES_128_GCM_SHA256" in lines[0]
+
+    def test_17_mixed_mod_ssl_and_mod_tls(self, env):
+        mark = env.log_mark()
+        resp = get(env, "/viassl/cgi-bin/env.py")
+        assert resp.status == 200, resp.text
+        assert resp.env().get("HTTPS") == "on"
+        assert env.log_lines(mark, r"MTLS1211:") == []
+        # a new backend connection (no keep-alive on this route), mod_tls' own
+        resp = get(env, "/resume-ssl/env.py")
+        assert resp.status == 200
+        assert len(env.log_lines(mark, r"MTLS1211: TLS to backend localhost")) == 1
+
+
+class TestProxyConfig:
+    """Directive errors, startup errors, the system trust store, TLSProxyEngine off."""
+
+    @pytest.mark.parametrize("lines,msg", [
+        (["TLSProxyEngine maybe"], "TLSProxyEngine: value must be 'on' or 'off'"),
+        (["TLSProxyCA /nonexistent/ca.pem"], "is neither a file nor a directory"),
+        (["TLSProxyProtocol TLSv1.4+"], "TLSProxyProtocol"),
+        (["TLSProxyCiphersPrefer NO_SUCH_SUITE"], "TLSProxyCiphersPrefer"),
+        (["TLSProxyCiphersSuppress none TLS_AES_128_GCM_SHA256"], "must be the only argument"),
+        (["TLSProxyMachineCertificate /nonexistent/cert.pem"], "TLSProxyMachineCertificate"),
+        (['<Location "/x">', "TLSProxyEngine on", "</Location>"], "not in <Location"),
+        (['<Directory "/tmp">', "TLSProxyCA /tmp", "</Directory>"], "not in <Directory"),
+    ])
+    def test_17_directive_errors(self, env, backend, lines, msg):
+        env.stop()
+        env.write_config("\n".join(lines), modules=PROXY_MODULES)
+        r = env.configtest()
+        assert r.rc != 0
+        assert msg in r.output, r.output
+
+    def test_17_in_proxy_and_vhost_accepted(self, env, backend):
+        env.stop()
+        env.write_config("\n".join([
+            env.vhost("v.example.org", env.plain_port, "TLSProxyEngine on", f"TLSProxyCA {backend.ca_file}"),
+            '<Proxy "https://localhost:1/">', "TLSProxyEngine on", "TLSProxyProtocol TLSv1.3+",
+            "TLSProxyCiphersPrefer TLS_AES_256_GCM_SHA384", "TLSProxyCiphersSuppress none", "</Proxy>",
+        ]), modules=PROXY_MODULES, listen=[env.plain_port])
+        r = env.configtest()
+        assert r.rc == 0, r.output
+
+    @pytest.mark.parametrize("lines,msg", [
+        (["TLSProxyEngine on", "TLSProxyCA {junk}"], "gives no trust anchor"),
+        (["TLSProxyEngine on", "TLSProxyCA {ca}",
+          "TLSProxyCiphersSuppress TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"
+          ":ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305"
+          ":ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305"],
+         "suppresses every cipher suite"),
+        (["TLSProxyEngine on", "TLSProxyCA {ca}", "TLSProxyProtocol TLSv1.3+",
+          "TLSProxyCiphersSuppress TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256"],
+         "no cipher suite is left"),
+        (['<Proxy "https://localhost:1/">', "TLSProxyEngine on", "TLSProxyCA {junk}", "</Proxy>"],
+         "a <Proxy> section of"),
+    ])
+    def test_17_startup_errors(self, env, backend, lines, msg):
+        junk = env.certs.write_file("proxy-junk.pem", b"no certificate here\n")
+        body = "\n".join(lines).format(junk=junk, ca=backend.ca_file)
+        env.write_config(body, modules=PROXY_MODULES)
+        out = env.start_expect_failure()
+        assert msg in out, out
+
+    def test_17_system_store_by_default(self, env, backend):
+        p = ports(env)
+        env.serve("\n".join(["TLSProxyEngine on", f"ProxyPass /ssl/ https://localhost:{p['b_ssl']}/"]),
+                  modules=PROXY_MODULES, log_level="info tls:debug")
+        mark = env.log_mark()
+        assert get(env, "/ssl/").status == 502
+        assert env.log_lines(mark, r"MTLS1211: .*trusting the system's trust store")
+        lines = fail_lines(env, mark)
+        assert len(lines) == 1 and "not issued by a trusted CA" in lines[0], lines
+
+    def test_17_engine_off_declines(self, env, backend):
+        p = ports(env)
+        env.serve("\n".join([f"TLSProxyCA {backend.ca_file}", f"ProxyPass /ssl/ https://localhost:{p['b_ssl']}/"]),
+                  modules=PROXY_MODULES, log_level="info tls:debug")
+        mark = env.log_mark()
+        # nobody does TLS for mod_proxy then: it refuses (500), mod_tls stays out of it
+        assert get(env, "/ssl/").status == 500
+        assert env.log_lines(mark, r"MTLS12") == []
+        env.stop()
 
 
 _BACKEND = {}
