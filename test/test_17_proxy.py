@@ -317,6 +317,44 @@ class TestProxySettings:
         assert len(env.log_lines(mark, r"MTLS1211: TLS to backend localhost")) == 1
 
 
+class TestProxyGraceful:
+    """Graceful restarts while requests are proxied over mod_tls' backend connections."""
+
+    @pytest.fixture(scope="class", autouse=True)
+    def frontend(self, env, backend):
+        env.serve(frontend_body(env, backend), modules=PROXY_MODULES)
+        yield
+        env.stop()
+
+    def test_17_graceful_under_proxied_load_loses_nothing(self, env):
+        stop = threading.Event()
+        results, errors = [], []
+
+        def worker(route):
+            while not stop.is_set():
+                try:
+                    resp = get(env, f"/{route}/cgi-bin/env.py")
+                    results.append(resp.status)
+                except Exception as e:  # noqa: BLE001 - every failure counts as a lost request
+                    errors.append(repr(e))
+
+        threads = [threading.Thread(target=worker, args=(r,)) for r in ("ssl", "tls", "ssl", "tls")]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(1)
+            for _ in range(2):
+                env.graceful()
+                time.sleep(1)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=30)
+        assert errors == [], errors[:5]
+        assert len(results) > 20
+        assert set(results) == {200}, [r for r in results if r != 200][:5]
+
+
 class TestProxyConfig:
     """Directive errors, startup errors, the system trust store, TLSProxyEngine off."""
 
