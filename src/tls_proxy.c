@@ -513,6 +513,15 @@ static const tls_proxy_setup_t *setup_lookup(apr_pool_t *p, const tls_proxy_conf
 /* What went wrong, in words an admin can act on. */
 static const char *remedy_for(const char *what, const char *detail, rtls_result rr)
 {
+    if (rr == RTLS_OK) {
+        /* the transport failed, not TLS */
+        if (detail && (strstr(detail, "timeout") || strstr(detail, "timed out"))) {
+            return "the backend did not answer in time (ProxyTimeout, or the worker's timeout=): is it up, "
+                   "and a TLS server on that port?";
+        }
+        return "the backend ended the connection: is it a TLS server on that port, and does it accept "
+               "mod_tls' protocol versions and cipher suites?";
+    }
     /* BadSignature: an anchor has the issuer's name but not its key */
     if (detail && (strstr(detail, "UnknownIssuer") || strstr(detail, "unknown issuer")
                    || strstr(detail, "BadSignature"))) {
@@ -536,10 +545,6 @@ static const char *remedy_for(const char *what, const char *detail, rtls_result 
         return "the backend and mod_tls have no protocol version or cipher suite in common (or it refused the "
                "client certificate): check TLSProxyProtocol, TLSProxyCiphersPrefer/-Suppress, "
                "TLSProxyMachineCertificate and the backend's TLS settings";
-    }
-    if (rr == RTLS_OK && !detail) {
-        return "the backend ended the connection: is it a TLS server on that port, and does it accept "
-               "mod_tls' protocol versions and cipher suites?";
     }
     if (rr == RTLS_PEER_CORRUPT_MESSAGE || strstr(what, "closed")) {
         return "is the backend a TLS server on that port?";

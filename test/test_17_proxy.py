@@ -9,6 +9,7 @@ mod_tls each serving some ports. All ports are env.port_base + 100 .. + 199."""
 
 import datetime
 import os
+import socket
 import threading
 import time
 
@@ -96,6 +97,51 @@ def backend(env):
     b.stop()
 
 
+class Misbehaving:
+    """A TCP server that reads the ClientHello and closes (`close`), or never answers (`silent`)."""
+
+    def __init__(self, port, mode):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.mode, self.stop, self.held = mode, threading.Event(), []
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            if self.mode == "close":
+                conn.settimeout(2)
+                try:
+                    conn.recv(4096)
+                except OSError:
+                    pass
+                conn.close()
+            else:
+                self.held.append(conn)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(timeout=5)
+        for c in self.held:
+            c.close()
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def misbehaving(env):
+    servers = [Misbehaving(env.port_base + 130, "close"), Misbehaving(env.port_base + 131, "silent")]
+    yield
+    for m in servers:
+        m.close()
+
+
 PROXY_MODULES = ("proxy", "proxy_http", "proxy_http2", "proxy_wstunnel", "socache_shmcb")
 
 
@@ -147,7 +193,7 @@ class TestProxyBasics:
     """One frontend with TLSProxyEngine on at server level, trusting the backend's CA."""
 
     @pytest.fixture(scope="class", autouse=True)
-    def frontend(self, env, backend):
+    def frontend(self, env, backend, misbehaving):
         p = ports(env)
         mc, mk = machine_cert(backend)
         extra = [
@@ -165,6 +211,9 @@ class TestProxyBasics:
             "</Proxy>",
             # the client-certificate backend without a machine certificate
             f"ProxyPass /nocert/ https://127.0.0.1:{p['b_client']}/",
+            # a backend that closes after the ClientHello, one that never answers
+            f"ProxyPass /closes/ https://localhost:{env.port_base + 130}/",
+            f"ProxyPass /silent/ https://localhost:{env.port_base + 131}/ timeout=2",
             # a CA directory: the backend's CA among other files
             f'<Proxy "https://127.0.0.1:{p["b_ssl"]}/">',
             f"    TLSProxyCA {ca_dir(env, backend)}",
@@ -208,6 +257,7 @@ class TestProxyBasics:
         ("plain", "localhost", "a TLS server on that port"),
         ("unknown", "127.0.0.1", "add its CA (or the backend's own certificate) to TLSProxyCA"),
         ("nocert", "127.0.0.1", "TLSProxyMachineCertificate"),
+        ("closes", "localhost", "closed during the TLS handshake"),
     ])
     def test_17_failure_502_one_line(self, env, route, name, reason):
         mark = env.log_mark()
@@ -221,6 +271,16 @@ class TestProxyBasics:
         assert reason in lines[0], lines[0]
         assert "127.0.0.1" in lines[0] or "::1" in lines[0]
         # the server still serves
+        assert get(env, "/ssl/").status == 200
+
+    def test_17_silent_backend_times_out(self, env):
+        mark = env.log_mark()
+        t0 = time.monotonic()
+        resp = get(env, "/silent/")
+        assert resp.status in (502, 504), resp.text
+        assert time.monotonic() - t0 < 6
+        lines = fail_lines(env, mark)
+        assert len(lines) == 1 and "did not answer in time" in lines[0], env.log_since(mark)
         assert get(env, "/ssl/").status == 200
 
     def test_17_h2_backend(self, env):
