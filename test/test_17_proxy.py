@@ -38,17 +38,32 @@ def ports(env):
     )
 
 
-def machine_cert(b, name="machine.example.org"):
-    """A client certificate (clientAuth) issued by the backend's CA: cert and key files."""
+def foreign_ca():
+    """A CA of another name than the suite's (whose CAs all share one name): (cert, key)."""
+    key = new_private_key("ec256")
+    now = datetime.datetime.utcnow()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "foreign test CA")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    return cert, key
+
+
+def machine_cert(b, name="machine.example.org", ca=None):
+    """A client certificate (clientAuth) issued by `ca` (cert, key), default the CA of env `b`:
+    cert and key files (in b's certs directory)."""
+    ca_cert, ca_key = ca or (b.certs.ca.cert, b.certs.ca.key)
     key = new_private_key("ec256")
     now = datetime.datetime.utcnow()
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(b.certs.ca.cert.subject)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_cert.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .sign(b.certs.ca.key, hashes.SHA256()))
+            .sign(ca_key, hashes.SHA256()))
     cert_file = os.path.join(b.certs.dir, f"{name}.cert.pem")
     key_file = os.path.join(b.certs.dir, f"{name}.key.pem")
     with open(cert_file, "wb") as f:
@@ -91,7 +106,7 @@ def backend(env):
         ssl_vhost(p["b_tls12"], good, "SSLProtocol -all +TLSv1.2"),
     ])
     listen = [p[k] for k in ("b_tls", "b_ssl", "b_client", "b_self", "b_wrong", "b_expired", "b_tls12")]
-    listen.append(f"[::1]:{p['b_ssl']}")
+    listen += [f"[::1]:{p['b_ssl']}", f"[::1]:{p['b_client']}"]
     b.serve(body, mod_ssl=True, listen=listen, modules=("socache_shmcb",))
     yield b
     b.stop()
@@ -209,8 +224,15 @@ class TestProxyBasics:
             f'<Proxy "https://127.0.0.1:{p["b_tls"]}/">',
             f"    TLSProxyCA {env.ca_file}",
             "</Proxy>",
+            # two machine certificates: the first from a CA the backend does not accept, the
+            # second from its own: the one the backend names as acceptable is presented
+            f"ProxyPass /client2/ https://127.0.0.1:{p['b_client']}/",
+            f'<Proxy "https://127.0.0.1:{p["b_client"]}/">',
+            "    TLSProxyMachineCertificate {} {}".format(*machine_cert(backend, "foreign.example.org", foreign_ca())),
+            "    TLSProxyMachineCertificate {} {}".format(*machine_cert(backend, "second.example.org")),
+            "</Proxy>",
             # the client-certificate backend without a machine certificate
-            f"ProxyPass /nocert/ https://127.0.0.1:{p['b_client']}/",
+            f"ProxyPass /nocert/ https://[::1]:{p['b_client']}/",
             # a backend that closes after the ClientHello, one that never answers
             f"ProxyPass /closes/ https://localhost:{env.port_base + 130}/",
             f"ProxyPass /silent/ https://localhost:{env.port_base + 131}/ timeout=2",
@@ -251,12 +273,17 @@ class TestProxyBasics:
         assert resp.status == 200, resp.text
         assert resp.env().get("SSL_CLIENT_S_DN_CN") == "machine.example.org"
 
+    def test_17_machine_certificate_the_backend_accepts(self, env):
+        resp = get(env, "/client2/cgi-bin/env.py")
+        assert resp.status == 200, resp.text
+        assert resp.env().get("SSL_CLIENT_S_DN_CN") == "second.example.org"
+
     @pytest.mark.parametrize("route,name,reason", [
         ("wrong", "localhost", "not valid for the name"),
         ("expired", "localhost", "validity period"),
         ("plain", "localhost", "a TLS server on that port"),
         ("unknown", "127.0.0.1", "add its CA (or the backend's own certificate) to TLSProxyCA"),
-        ("nocert", "127.0.0.1", "TLSProxyMachineCertificate"),
+        ("nocert", "::1", "TLSProxyMachineCertificate"),
         ("closes", "localhost", "closed during the TLS handshake"),
     ])
     def test_17_failure_502_one_line(self, env, route, name, reason):
