@@ -233,6 +233,9 @@ class TestProxyBasics:
             "</Proxy>",
             # the client-certificate backend without a machine certificate
             f"ProxyPass /nocert/ https://[::1]:{p['b_client']}/",
+            # the name verified and sent is mod_proxy's: here the client's Host
+            f"ProxyPass /preserve/ https://127.0.0.1:{p['b_ssl']}/",
+            '<Location "/preserve/">', "    ProxyPreserveHost On", "</Location>",
             # a backend that closes after the ClientHello, one that never answers
             f"ProxyPass /closes/ https://localhost:{env.port_base + 130}/",
             f"ProxyPass /silent/ https://localhost:{env.port_base + 131}/ timeout=2",
@@ -262,6 +265,15 @@ class TestProxyBasics:
         e = resp.env()
         assert e.get("HTTPS") == "on"
         assert not e.get("SSL_TLS_SNI"), e.get("SSL_TLS_SNI")
+
+    def test_17_preserve_host_name_verified_and_sent(self, env):
+        resp = get(env, "/preserve/cgi-bin/env.py", host="localhost")
+        assert resp.status == 200, resp.text
+        assert resp.env().get("SSL_TLS_SNI") == "localhost"
+        mark = env.log_mark()
+        assert get(env, "/preserve/cgi-bin/env.py", host="other.example.org").status == 502
+        lines = fail_lines(env, mark, "other.example.org")
+        assert len(lines) == 1 and "not valid for the name" in lines[0], env.log_since(mark)
 
     def test_17_pinned_self_signed(self, env):
         resp = get(env, "/self/cgi-bin/env.py")
