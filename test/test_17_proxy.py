@@ -454,6 +454,34 @@ class TestProxyGraceful:
         assert set(results) == {200}, [r for r in results if r != 200][:5]
 
 
+class TestProxyHealthCheck:
+    """mod_proxy_hcheck's checks of a TLS backend: connections made without a request (the
+    server's scope applies)."""
+
+    def test_17_health_checks_over_mod_tls(self, env, backend):
+        p = ports(env)
+        env.serve("\n".join([
+            "TLSProxyEngine on", f"TLSProxyCA {backend.ca_file}",
+            # mod_proxy_hcheck checks balancer members only
+            '<Proxy "balancer://hc">',
+            f"    BalancerMember https://localhost:{p['b_tls']} hcmethod=GET hcuri=/hc-probe.html hcinterval=1",
+            "</Proxy>",
+            "ProxyPass /hc/ balancer://hc/",
+        ]), modules=("proxy", "proxy_http", "proxy_hcheck", "proxy_balancer", "lbmethod_byrequests", "slotmem_shm"))
+        backend.write_doc("hc-probe.html", b"ok\n", docroot=backend.vhost_docroot("localhost"))
+        try:
+            deadline = time.monotonic() + 10
+            probes = []
+            while time.monotonic() < deadline and len(probes) < 2:
+                time.sleep(0.5)
+                with open(backend.access_log) as f:
+                    probes = [ln for ln in f if "GET /hc-probe.html" in ln and '" 200 ' in ln]
+            assert len(probes) >= 2, probes
+            assert env.log_lines(env.last_start_mark, r"MTLS1208") == []
+        finally:
+            env.stop()
+
+
 class TestProxyConfig:
     """Directive errors, startup errors, the system trust store, TLSProxyEngine off."""
 
