@@ -542,6 +542,23 @@ class TestProxyConfig:
         lines = fail_lines(env, mark)
         assert len(lines) == 1 and "not issued by a trusted CA" in lines[0], lines
 
+    def test_17_no_common_cipher(self, env, backend):
+        # the TLS 1.2-only backend has an ECDSA certificate: without the ECDSA suites nothing fits
+        p = ports(env)
+        env.serve("\n".join([
+            "TLSProxyEngine on", f"TLSProxyCA {backend.ca_file}",
+            "TLSProxyCiphersSuppress ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256"
+            ":ECDHE-ECDSA-CHACHA20-POLY1305",
+            f"ProxyPass /tls12/ https://localhost:{p['b_tls12']}/",
+            f"ProxyPass /ssl/ https://localhost:{p['b_ssl']}/",
+        ]), modules=PROXY_MODULES)
+        mark = env.log_mark()
+        assert get(env, "/tls12/").status == 502
+        lines = fail_lines(env, mark)
+        assert len(lines) == 1 and "no protocol version or cipher suite in common" in lines[0], lines
+        # TLS 1.3 backends are not affected
+        assert get(env, "/ssl/").status == 200
+
     def test_17_engine_off_declines(self, env, backend):
         p = ports(env)
         env.serve("\n".join([f"TLSProxyCA {backend.ca_file}", f"ProxyPass /ssl/ https://localhost:{p['b_ssl']}/"]),
