@@ -16,8 +16,7 @@ import sys
 import time
 
 import pytest
-
-websockets = pytest.importorskip("websockets")
+import websockets  # python3-websockets, in MODTLS_TEST_PKGS (scripts/lib.sh)
 
 ECHO_SERVER = r'''
 import asyncio, ssl, sys
