@@ -154,7 +154,9 @@ def h2load(url, conns, requests):
            timeout=300)
     m = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed", r.stdout)
     status = re.search(r"status codes: (\d+) 2xx", r.stdout)
-    return int(m.group(1)), int(m.group(2)), int(status.group(1)) if status else 0
+    rate = re.search(r"finished in [\d.]+m?s, ([\d.]+) req/s", r.stdout)
+    return (int(m.group(1)), int(m.group(2)), int(status.group(1)) if status else 0,
+            float(rate.group(1)) if rate else 0.0)
 
 
 def main():
@@ -207,6 +209,7 @@ TLSProxyCA {ca}
     }
     scenarios = {"proxy-ka": ("/ka/1k.txt", 8, 20000), "proxy-newconn": ("/new/1k.txt", 4, 4000)}
     results = {s: {n: [] for n in fronts} for s in scenarios}
+    rates = {s: {n: [] for n in fronts} for s in scenarios}
     backend.start()
     try:
         for f in fronts.values():
@@ -221,7 +224,7 @@ TLSProxyCA {ca}
                     blog = os.path.join(root, "backend", "access.log")
                     bmark = os.path.getsize(blog) if os.path.exists(blog) else 0
                     cpu0, pids0 = f.cpu_ns()
-                    ok, failed, st2xx = h2load(f"http://127.0.0.1:{f.port}{path}", conns, n)
+                    ok, failed, st2xx, rate = h2load(f"http://127.0.0.1:{f.port}{path}", conns, n)
                     cpu1, pids1 = f.cpu_ns()
                     problems = []
                     if ok != n or failed or st2xx != n:
@@ -237,11 +240,12 @@ TLSProxyCA {ca}
                     if name == "proxy-newconn" and fname == "mod_tls" and resumed < 0.9 * n:
                         problems.append(f"only {resumed} of {n} backend connections resumed")
                     us = (cpu1 - cpu0) / 1000 / n
-                    print(f"{name:14} {fname:8} rep {rep}: {us:7.1f} µs CPU/request, {resumed} backend "
-                          f"connections resumed"
+                    print(f"{name:14} {fname:8} rep {rep}: {us:7.1f} µs CPU/request, {rate:7.0f} req/s, "
+                          f"{resumed} backend connections resumed"
                           f"{'  INVALID: ' + '; '.join(problems) if problems else ''}", flush=True)
                     if not problems:
                         results[name][fname].append(us)
+                        rates[name][fname].append(rate)
     finally:
         for f in fronts.values():
             f.stop()
@@ -250,8 +254,11 @@ TLSProxyCA {ca}
     for name in scenarios:
         med = {fn: statistics.median(v) if v else None for fn, v in results[name].items()}
         ratio = med["mod_tls"] / med["mod_ssl"] if med["mod_tls"] and med["mod_ssl"] else None
-        summary[name] = {"median_us_per_request": med, "ratio_tls_to_ssl": ratio, "runs": results[name]}
-        print(f"{name:14} mod_ssl {med['mod_ssl']:.1f}  mod_tls {med['mod_tls']:.1f}  ratio {ratio:.2f}"
+        rate = {fn: statistics.median(v) if v else None for fn, v in rates[name].items()}
+        summary[name] = {"median_us_per_request": med, "ratio_tls_to_ssl": ratio, "runs": results[name],
+                         "median_requests_per_s": rate}
+        print(f"{name:14} mod_ssl {med['mod_ssl']:.1f}  mod_tls {med['mod_tls']:.1f}  ratio {ratio:.2f}  "
+              f"req/s mod_ssl {rate['mod_ssl']:.0f} mod_tls {rate['mod_tls']:.0f}"
               if ratio else f"{name}: no valid runs")
     if args.json:
         with open(args.json, "w") as f:
