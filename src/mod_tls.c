@@ -3,7 +3,8 @@
  * (certificates), tls_setup (post_config: TLS setups), tls_core (the
  * connection object and its state), tls_server (incoming connections: SNI,
  * ALPN, request checks), tls_filter (the byte pump), tls_cache (sessions),
- * tls_var (variables), tls_proto (names of versions and suites).
+ * tls_var (variables), tls_proto (names of versions and suites), tls_proxy
+ * (outgoing connections of mod_proxy).
  */
 #include <httpd.h>
 #include <http_config.h>
@@ -13,12 +14,14 @@
 #include <http_ssl.h>
 #include <mod_status.h>
 #include <mpm_common.h>
+#include <mod_proxy.h>
 
 #include "tls_cache.h"
 #include "tls_client.h"
 #include "tls_conf.h"
 #include "tls_core.h"
 #include "tls_filter.h"
+#include "tls_proxy.h"
 #include "tls_server.h"
 #include "tls_setup.h"
 #include "tls_var.h"
@@ -56,7 +59,9 @@ static int hook_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     (void)plog;
     rv = tls_cache_post_config(pconf, ptemp, s);
     if (rv != OK) return rv;
-    return tls_setup_post_config(pconf, ptemp, s);
+    rv = tls_setup_post_config(pconf, ptemp, s);
+    if (rv != OK) return rv;
+    return tls_proxy_post_config(pconf, ptemp, s);
 }
 
 static int hook_pre_connection(conn_rec *c, void *csd)
@@ -95,4 +100,9 @@ static void tls_register_hooks(apr_pool_t *p)
     ap_hook_expr_lookup(tls_var_expr_lookup, NULL, before_ssl, APR_HOOK_MIDDLE);
     ap_hook_http_scheme(tls_server_http_scheme, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_default_port(tls_server_default_port, NULL, NULL, APR_HOOK_MIDDLE);
+    /* outgoing: mod_proxy's backend connections (tls_proxy); ahead of
+     * mod_ssl, which takes those we decline */
+    ap_hook_ssl_bind_outgoing(tls_proxy_bind_outgoing, NULL, before_ssl, APR_HOOK_MIDDLE);
+    ap_hook_pre_connection(tls_proxy_pre_connection, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(proxy, section_post_config, tls_proxy_section_post_config, NULL, NULL, APR_HOOK_MIDDLE);
 }

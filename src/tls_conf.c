@@ -14,6 +14,7 @@
 #include "tls_client.h"
 #include "tls_conf.h"
 #include "tls_proto.h"
+#include "tls_proxy.h"
 #include "tls_util.h"
 
 #define TLS_GLOBAL_KEY "mod_tls_global"
@@ -83,6 +84,7 @@ void *tls_conf_create_dir(apr_pool_t *p, char *dir)
     (void)dir;
     dc->std_env_vars = TLS_UNSET;
     dc->export_cert_data = TLS_UNSET;
+    dc->proxy = tls_proxy_conf_create(p);
     return dc;
 }
 
@@ -94,6 +96,7 @@ void *tls_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
 
     dc->std_env_vars = MERGE_FLAG(add->std_env_vars, base->std_env_vars, TLS_UNSET);
     dc->export_cert_data = MERGE_FLAG(add->export_cert_data, base->export_cert_data, TLS_UNSET);
+    dc->proxy = tls_proxy_conf_merge(p, base->proxy, add->proxy);
     return dc;
 }
 
@@ -347,5 +350,18 @@ const command_rec tls_conf_cmds[] = {
     AP_INIT_TAKE_ARGV("TLSOptions", cmd_options, NULL, OR_OPTIONS,
                       "[+|-]StdEnvVars|ExportCertData|Defaults ...: which SSL_* variables go into the request "
                       "environment"),
+    /* outgoing (mod_proxy backends): server config, virtual hosts, <Proxy> sections (tls_proxy.c) */
+    AP_INIT_TAKE1("TLSProxyEngine", tls_proxy_cmd_engine, NULL, RSRC_CONF | ACCESS_CONF,
+                  "on|off: mod_proxy's TLS connections of this scope go through mod_tls (default off)"),
+    AP_INIT_TAKE1("TLSProxyCA", tls_proxy_cmd_ca, NULL, RSRC_CONF | ACCESS_CONF,
+                  "file|directory: PEM trust anchors for verifying backends (default: the system's store)"),
+    AP_INIT_TAKE1("TLSProxyProtocol", tls_proxy_cmd_protocol, NULL, RSRC_CONF | ACCESS_CONF,
+                  "default|TLSv1.2+|TLSv1.3+: the lowest protocol version offered to backends"),
+    AP_INIT_TAKE_ARGV("TLSProxyCiphersPrefer", tls_proxy_cmd_ciphers_prefer, NULL, RSRC_CONF | ACCESS_CONF,
+                      "name[:name...] ...|default: cipher suites to prefer with backends, in this order"),
+    AP_INIT_TAKE_ARGV("TLSProxyCiphersSuppress", tls_proxy_cmd_ciphers_suppress, NULL, RSRC_CONF | ACCESS_CONF,
+                      "name[:name...] ...|none: cipher suites never to use with backends"),
+    AP_INIT_TAKE12("TLSProxyMachineCertificate", tls_proxy_cmd_machine_cert, NULL, RSRC_CONF | ACCESS_CONF,
+                   "cert_file [key_file]: a client certificate for backends that ask for one (repeatable)"),
     {NULL},
 };

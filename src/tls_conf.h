@@ -67,6 +67,7 @@ typedef struct tls_conf_server_t {
 typedef struct tls_conf_dir_t {
     int std_env_vars;     /* StdEnvVars: the full set of SSL_* variables in the environment */
     int export_cert_data; /* ExportCertData: SSL_SERVER_CERT in the environment */
+    struct tls_proxy_conf_t *proxy; /* TLSProxy* settings (tls_proxy.h), never NULL */
 } tls_conf_dir_t;
 
 extern module AP_MODULE_DECLARE_DATA tls_module;

@@ -54,6 +54,18 @@ typedef struct tls_der_t {
  * callback, and an alert (if any) waits in cc->rtls. */
 typedef apr_status_t tls_conn_hello_fn(struct tls_conn_t *cc);
 
+/* Client side: called by the pump on its first call when cc->rtls is
+ * still NULL (a connection made lazily, see tls_proxy): set cc->rtls.
+ * Returns APR_SUCCESS, or an error (logged by the callback): the
+ * connection is then aborted. */
+typedef apr_status_t tls_conn_open_fn(struct tls_conn_t *cc);
+
+/* Called by the pump instead of its own info-level line when the
+ * connection fails (`what` happened, `detail` is rustls' text or NULL,
+ * `rr` the rtls result or RTLS_OK for a closed/failed transport). The
+ * callback logs (at the level it sees fit). */
+typedef void tls_conn_fail_fn(struct tls_conn_t *cc, const char *what, const char *detail, rtls_result rr);
+
 /* Per TLS connection, in c->pool, stored in c->conn_config. Used by one
  * thread at a time (the one httpd gives the connection to). Every field is
  * read-only outside tls_core.c except those marked as set by the side's
@@ -84,6 +96,11 @@ typedef struct tls_conn_t {
     apr_array_header_t *peer_certs; /* tls_der_t the peer presented, its own first (copies in c->pool);
                                      * NULL if none. A resumed session has the original chain. */
     int peer_closed;             /* the peer's close_notify arrived */
+
+    /* client side (tls_proxy): set by the side's code */
+    tls_conn_open_fn *on_open;   /* makes cc->rtls on the first filter call */
+    tls_conn_fail_fn *on_fail;   /* NULL: failures are logged by the pump at info */
+    void *side_ctx;              /* the side's own state of the connection */
 } tls_conn_t;
 
 /* The TLS state of `c` (for secondary connections, of their master), or
@@ -92,8 +109,9 @@ tls_conn_t *tls_conn_get(conn_rec *c);
 
 /* Make `c` a TLS connection of this module, on side `side`, in state INIT
  * (per connection: pre_connection for incoming ones). Takes ownership of
- * *prtls, a fresh rtls connection of that side, and sets *prtls to NULL:
- * from here on a cleanup of c->pool frees it (or tls_conn_free does). The
+ * *prtls, a fresh rtls connection of that side (or NULL: a client
+ * connection whose rtls connection cc->on_open makes on the first filter
+ * call), and sets *prtls to NULL: from here on a cleanup of c->pool frees it (or tls_conn_free does). The
  * result lives in c->pool, is what tls_conn_get(c) returns from now on,
  * and is never NULL. The caller then sets on_hello (server) and adds the
  * filters (tls_filter_conn_init). */

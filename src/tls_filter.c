@@ -207,6 +207,10 @@ static void log_peer_failure(tls_filter_ctx_t *fctx, const char *what, rtls_resu
     if (rtls_conn_error_text(fctx->cc->rtls, detail, sizeof(detail), &n) != RTLS_OK || n == 0) {
         apr_cpystrn(detail, rtls_result_text((unsigned)rr), sizeof(detail));
     }
+    if (fctx->cc->on_fail) {
+        fctx->cc->on_fail(fctx->cc, what, detail, rr);
+        return;
+    }
     ap_log_cerror(APLOG_MARK, RTLS_RESULT_CATEGORY(rr) == RTLS_CATEGORY_INTERNAL ? APLOG_ERR : APLOG_INFO, 0,
                   fctx->c, TLS_LOGNO(0301) "%s: %s (rtls %d)", what, detail, (int)rr);
 }
@@ -417,6 +421,8 @@ static int stop_ends_wait(const tls_filter_ctx_t *fctx)
     apr_uint32_t stopping = apr_atomic_read32(&child_stopping);
 
     if (stopping == TLS_STOPPING_NOW) return 1;
+    /* A backend connection serves a request under way from its start. */
+    if (fctx->cc->side == TLS_SIDE_CLIENT) return 0;
     return stopping == TLS_STOPPING_GRACEFUL && !fctx->plain_seen;
 }
 
@@ -540,6 +546,15 @@ static apr_status_t handshake(tls_filter_ctx_t *fctx, apr_read_type_e block)
     tls_conn_t *cc = fctx->cc;
     apr_status_t rv;
 
+    if (!cc->rtls) {
+        /* A client connection made on first use (tls_proxy: mod_proxy has
+         * set the backend's name and ALPN notes by now). */
+        rv = cc->on_open ? cc->on_open(cc) : APR_EGENERAL;
+        if (rv != APR_SUCCESS || !cc->rtls) {
+            tls_conn_done(cc);
+            return APR_ECONNABORTED;
+        }
+    }
     while (cc->state < TLS_CONN_ST_TRAFFIC) {
         /* The side that has bytes to send first sends (a client's hello). */
         if (rtls_conn_wants_write(cc->rtls)) {
@@ -549,8 +564,14 @@ static apr_status_t handshake(tls_filter_ctx_t *fctx, apr_read_type_e block)
         }
         rv = read_below(fctx, block);
         if (rv == APR_EOF) {
-            ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, fctx->c,
-                          TLS_LOGNO(0303) "the %s closed the connection during the TLS handshake", peer_name(fctx));
+            if (cc->on_fail) {
+                cc->on_fail(cc, "the connection was closed during the TLS handshake", NULL, RTLS_OK);
+            }
+            else {
+                ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, fctx->c,
+                              TLS_LOGNO(0303) "the %s closed the connection during the TLS handshake",
+                              peer_name(fctx));
+            }
             tls_conn_done(cc);
             return APR_ECONNABORTED;
         }
@@ -560,8 +581,14 @@ static apr_status_t handshake(tls_filter_ctx_t *fctx, apr_read_type_e block)
                  * away, as with EOF above. Neither is worth an info line. */
                 int level = (APR_STATUS_IS_ECONNABORTED(rv) || APR_STATUS_IS_ECONNRESET(rv)) ? APLOG_DEBUG
                                                                                              : APLOG_INFO;
-                ap_log_cerror(APLOG_MARK, level, rv, fctx->c,
-                              TLS_LOGNO(0304) "reading the TLS handshake from the %s failed", peer_name(fctx));
+                if (cc->on_fail && !APR_STATUS_IS_ECONNABORTED(rv)) {
+                    char buf[128];
+                    cc->on_fail(cc, "reading the TLS handshake failed", apr_strerror(rv, buf, sizeof(buf)), RTLS_OK);
+                }
+                else {
+                    ap_log_cerror(APLOG_MARK, level, rv, fctx->c,
+                                  TLS_LOGNO(0304) "reading the TLS handshake from the %s failed", peer_name(fctx));
+                }
                 tls_conn_done(cc);
             }
             return rv;

@@ -108,14 +108,15 @@ static const tls_var_t tls_vars[] = {
 
 #define TLS_VAR_COUNT (sizeof(tls_vars) / sizeof(tls_vars[0]))
 
-/* The connection whose variables `c` has: an incoming TLS connection of
- * ours past its handshake. (Outgoing ones have none yet: their certificate
- * variables would be the peer's, SSL_SERVER_* as seen from a client.) */
+/* The connection whose variables `c` has: a TLS connection of ours past
+ * its handshake, incoming or (mod_proxy's backend connections) outgoing.
+ * An outgoing one has no certificate of ours (cc->cert is NULL), so its
+ * SSL_SERVER_* variables are unset. */
 static const tls_conn_t *var_conn(conn_rec *c)
 {
     const tls_conn_t *cc = tls_conn_get(c);
 
-    if (!cc || cc->side != TLS_SIDE_SERVER || cc->state < TLS_CONN_ST_TRAFFIC) return NULL;
+    if (!cc || cc->state < TLS_CONN_ST_TRAFFIC) return NULL;
     return cc;
 }
 

@@ -485,8 +485,10 @@ rtls_result rtls_client_config_builder_add_trust_anchors_pem(rtls_client_config_
 
 /**
  * Add a client certificate and key, presented to servers that ask for one
- * (keys are tried in the order added; the first one the server's
- * signature schemes allow is used). The builder keeps its own reference;
+ * (keys are tried in the order added: the first one the server's
+ * signature schemes allow and whose chain has an issuer the server names
+ * as acceptable is used; if the server names none of them, the first its
+ * schemes allow). The builder keeps its own reference;
  * the caller still frees `key`.
  * Errors: RTLS_INTERNAL_NULL_ARGUMENT (`b` or `key` NULL).
  * Phase: config time.

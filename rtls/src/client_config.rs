@@ -16,22 +16,38 @@ use rustls::{ClientConfig, RootCertStore, SignatureScheme};
 
 use crate::certkey::{parse_certs, rtls_certified_key};
 use crate::config::Settings;
+use crate::x509::cert_issuer;
 use crate::error::rtls_result::{self, *};
 use crate::ffi::{guard, set_out, try_mut, try_ref, try_slice};
 
-/// The first of the client's keys that the server's signature schemes
-/// allow is presented (keys are tried in the order they were added).
+/// The first of the client's keys that the server will accept is presented
+/// (keys are tried in the order they were added): one the server's
+/// signature schemes allow and, when the server names the issuers it
+/// accepts, one whose chain has such an issuer; if no chain has, the first
+/// key the schemes allow (the server may accept more than it names).
 #[derive(Debug)]
 struct FirstUsableClientKey {
     keys: Vec<Arc<CertifiedKey>>,
 }
 
+/// Is a certificate of `key`'s chain issued by one of `hints` (DER Names,
+/// with or without their outer SEQUENCE)?
+fn issued_by_hint(key: &CertifiedKey, hints: &[&[u8]]) -> bool {
+    key.cert
+        .iter()
+        .filter_map(|c| cert_issuer(c.as_ref()))
+        .any(|(encoded, contents)| hints.iter().any(|h| *h == encoded || *h == contents))
+}
+
 impl ResolvesClientCert for FirstUsableClientKey {
-    fn resolve(&self, _root_hint_subjects: &[&[u8]], sigschemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
-        self.keys
-            .iter()
-            .find(|k| k.key.choose_scheme(sigschemes).is_some())
-            .map(Arc::clone)
+    fn resolve(&self, root_hint_subjects: &[&[u8]], sigschemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        let mut usable = self.keys.iter().filter(|k| k.key.choose_scheme(sigschemes).is_some());
+        if !root_hint_subjects.is_empty() {
+            if let Some(k) = usable.clone().find(|k| issued_by_hint(k, root_hint_subjects)) {
+                return Some(Arc::clone(k));
+            }
+        }
+        usable.next().map(Arc::clone)
     }
 
     fn has_certs(&self) -> bool {
@@ -177,8 +193,10 @@ pub extern "C" fn rtls_client_config_builder_add_trust_anchors_pem(
 }
 
 /// Add a client certificate and key, presented to servers that ask for one
-/// (keys are tried in the order added; the first one the server's
-/// signature schemes allow is used). The builder keeps its own reference;
+/// (keys are tried in the order added: the first one the server's
+/// signature schemes allow and whose chain has an issuer the server names
+/// as acceptable is used; if the server names none of them, the first its
+/// schemes allow). The builder keeps its own reference;
 /// the caller still frees `key`.
 /// Errors: RTLS_INTERNAL_NULL_ARGUMENT (`b` or `key` NULL).
 /// Phase: config time.

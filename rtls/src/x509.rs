@@ -974,6 +974,26 @@ fn pem(der: &[u8]) -> String {
 /// M_VERSION, M_SERIAL, V_START, V_END, S_DN, S_DN_*, I_DN, I_DN_*, A_SIG,
 /// A_KEY, SAN_Email_*, SAN_DNS_*, CERT. Variables with empty text are left
 /// out (mod_ssl does not set them).
+/// The issuer Name of a DER certificate, as encoded (tag, length and contents) and its contents
+/// alone, for comparing with the names a server lists as acceptable issuers of client
+/// certificates. None if the certificate cannot be read that far.
+pub(crate) fn cert_issuer(der: &[u8]) -> Option<(&[u8], &[u8])> {
+    fn issuer(der: &[u8]) -> Res<(&[u8], &[u8])> {
+        let mut top = Der::new(der);
+        let mut cert = Der::new(top.expect(TAG_SEQUENCE, "not a SEQUENCE")?);
+        let mut tbs = Der::new(cert.expect(TAG_SEQUENCE, "TBSCertificate is not a SEQUENCE")?);
+        tbs.optional(TAG_VERSION)?;
+        tbs.expect(TAG_INTEGER, "serialNumber is not an INTEGER")?;
+        tbs.expect(TAG_SEQUENCE, "signature is not an AlgorithmIdentifier")?;
+        if tbs.peek_tag() != Some(TAG_SEQUENCE) {
+            return Err(Malformed("issuer is not a Name"));
+        }
+        let name = tbs.any()?;
+        Ok((name.encoded, name.value))
+    }
+    issuer(der).ok()
+}
+
 pub fn cert_fields(der: &[u8]) -> Result<Vec<Field>, Malformed> {
     let mut top = Der::new(der);
     let mut cert = Der::new(top.expect(TAG_SEQUENCE, "not a SEQUENCE")?);

@@ -226,3 +226,31 @@ fn bad_names_and_alpn_lists_are_refused() {
     rtls_client_config_free(ccfg);
     assert_eq!(client_config(&[], &[]).err(), Some(RTLS_CONF_NO_TRUST_ANCHORS));
 }
+
+/// One client configuration shared by the connections to a backend resumes: the second
+/// connection (same name) resumes the session of the first, TLS 1.3 and TLS 1.2.
+#[test]
+fn client_sessions_resume_with_a_shared_config() {
+    for suites in [None, Some(&[0xc02bu16][..])] {
+        let ccfg = client_config(&["ca.pem"], &[]).unwrap();
+        let scfg = server_config(&ServerSettings { suites, ..ServerSettings::default() });
+        for round in 0..2 {
+            let client = client_conn(ccfg, "p256.example.org", b"").unwrap();
+            let server = server_conn();
+            let run = pump(client, server, scfg);
+            assert_eq!((run.client_err, run.server_err), (RTLS_OK, RTLS_OK));
+            // data both ways, so that the client sees what the server sends after the handshake
+            let mut w = 0;
+            assert_eq!(rtls_conn_write(server, b"pong".as_ptr(), 4, &mut w), RTLS_OK);
+            assert_eq!(rtls_conn_write(client, b"ping".as_ptr(), 4, &mut w), RTLS_OK);
+            let run = pump(client, server, scfg);
+            assert_eq!((run.client_err, run.server_err), (RTLS_OK, RTLS_OK));
+            assert_eq!(rtls_conn_session_resumed(client), round == 1, "{:?} round {}", suites, round);
+            assert_eq!(rtls_conn_session_resumed(server), round == 1, "{:?} round {}", suites, round);
+            rtls_conn_free(client);
+            rtls_conn_free(server);
+        }
+        rtls_server_config_free(scfg);
+        rtls_client_config_free(ccfg);
+    }
+}
