@@ -99,7 +99,7 @@ class ClientPki:
                subject: Optional[Sequence] = None, emails: Sequence[str] = (), upns: Sequence[str] = (),
                dns: Sequence[str] = ()) -> Client:
         """The client certificate NAME (made on first use) issued by `issuer` (default: the
-        intermediate), valid from now+days_valid[0] to now+days_valid[1] days."""
+        intermediate), valid from now+days_valid[0] days to now+days_valid[1] days and 12 hours."""
         if name in self.clients:
             return self.clients[name]
         issuer = issuer or self.inter
@@ -115,7 +115,9 @@ class ClientPki:
              .issuer_name(issuer.cert.subject).public_key(key.public_key())
              .serial_number(x509.random_serial_number())
              .not_valid_before(now + datetime.timedelta(days=days_valid[0]))
-             .not_valid_after(now + datetime.timedelta(days=days_valid[1]))
+             # half a day more: SSL_CLIENT_V_REMAIN (whole days) then stays the same for two
+             # requests made in consecutive seconds right after the certificate is made
+             .not_valid_after(now + datetime.timedelta(days=days_valid[1], hours=12))
              .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
              .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
              .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
