@@ -22,7 +22,7 @@ CRATES   := $(shell scripts/crates.sh dir)
 CARGO_SRC := --config 'source.debian.directory="$(CRATES)"'
 RTLS_LIB := rtls/target/release/librtls.a
 
-SRC := src/mod_tls.c src/tls_cache.c src/tls_cert.c src/tls_client.c src/tls_conf.c src/tls_core.c src/tls_filter.c \
+SRC := src/mod_tls.c src/tls_cache.c src/tls_cert.c src/tls_clientcert.c src/tls_conf.c src/tls_core.c src/tls_filter.c \
        src/tls_proto.c src/tls_proxy.c src/tls_server.c src/tls_setup.c src/tls_util.c src/tls_var.c \
        src/tls_acme.c src/tls_ocsp.c
 HDR := $(wildcard src/*.h) rtls/include/rtls.h

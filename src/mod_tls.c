@@ -17,7 +17,7 @@
 #include <mod_proxy.h>
 
 #include "tls_cache.h"
-#include "tls_client.h"
+#include "tls_clientcert.h"
 #include "tls_conf.h"
 #include "tls_core.h"
 #include "tls_filter.h"
@@ -94,7 +94,7 @@ static void tls_register_hooks(apr_pool_t *p)
     ap_hook_create_request(tls_filter_create_request, after_http, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_read_request(tls_server_request_check, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_fixups(tls_var_request_fixup, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_access_checker(tls_client_access_checker, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_access_checker(tls_clientcert_access_checker, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_ssl_conn_is_ssl(tls_core_conn_is_ssl, NULL, before_ssl, APR_HOOK_MIDDLE);
     ap_hook_ssl_var_lookup(tls_var_lookup, NULL, before_ssl, APR_HOOK_MIDDLE);
     ap_hook_expr_lookup(tls_var_expr_lookup, NULL, before_ssl, APR_HOOK_MIDDLE);

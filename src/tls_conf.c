@@ -11,7 +11,7 @@
 
 #include "tls_cache.h"
 #include "tls_cert.h"
-#include "tls_client.h"
+#include "tls_clientcert.h"
 #include "tls_conf.h"
 #include "tls_proto.h"
 #include "tls_proxy.h"
@@ -52,7 +52,7 @@ void *tls_conf_create_server(apr_pool_t *p, server_rec *s)
     sc->strict_sni = TLS_UNSET;
     sc->min_version = TLS_UNSET;
     sc->honor_client_order = TLS_UNSET;
-    tls_client_conf_init(sc);
+    tls_clientcert_conf_init(sc);
     return sc;
 }
 
@@ -73,7 +73,7 @@ void *tls_conf_merge_server(apr_pool_t *p, void *basev, void *addv)
     sc->ciphers_prefer = add->ciphers_prefer ? add->ciphers_prefer : base->ciphers_prefer;
     sc->ciphers_suppress = add->ciphers_suppress ? add->ciphers_suppress : base->ciphers_suppress;
     sc->honor_client_order = MERGE_FLAG(add->honor_client_order, base->honor_client_order, TLS_FLAG_ON);
-    tls_client_conf_merge(sc, base, add);
+    tls_clientcert_conf_merge(sc, base, add);
     return sc;
 }
 
@@ -115,7 +115,7 @@ void tls_conf_server_resolve(apr_pool_t *p, server_rec *base_server)
     unset.strict_sni = TLS_UNSET;
     unset.min_version = TLS_UNSET;
     unset.honor_client_order = TLS_UNSET;
-    tls_client_conf_init(&unset);
+    tls_clientcert_conf_init(&unset);
     ap_set_module_config(base_server->module_config, &tls_module, tls_conf_merge_server(p, &unset, sc));
 }
 
@@ -219,16 +219,12 @@ static const char *cmd_protocol(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-/* TLSCiphersPrefer / TLSCiphersSuppress: the lists of all lines of a
- * context add up; the single word `clear_word` ('default' / 'none') empties
- * the list (also overriding what the main server set). */
-static const char *cmd_ciphers(cmd_parms *cmd, apr_array_header_t **plist, int argc, char *const argv[],
-                               const char *clear_word)
+const char *tls_conf_cmd_suites(cmd_parms *cmd, apr_array_header_t **plist, int argc, char *const argv[],
+                                const char *clear_word)
 {
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    const char *err;
     int i;
 
-    if (err) return err;
     if (argc == 0) return apr_psprintf(cmd->pool, "%s needs at least one cipher suite name", cmd->cmd->name);
     if (argc == 1 && !ap_cstr_casecmp(argv[0], clear_word)) {
         *plist = apr_array_make(cmd->pool, 1, sizeof(apr_uint16_t));
@@ -243,6 +239,17 @@ static const char *cmd_ciphers(cmd_parms *cmd, apr_array_header_t **plist, int a
         if (err) return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
     }
     return NULL;
+}
+
+/* TLSCiphersPrefer / TLSCiphersSuppress ('default' / 'none' empty the
+ * list, also overriding what the main server set). */
+static const char *cmd_ciphers(cmd_parms *cmd, apr_array_header_t **plist, int argc, char *const argv[],
+                               const char *clear_word)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+
+    if (err) return err;
+    return tls_conf_cmd_suites(cmd, plist, argc, argv, clear_word);
 }
 
 static const char *cmd_ciphers_prefer(cmd_parms *cmd, void *dc, int argc, char *const argv[])
@@ -339,13 +346,13 @@ const command_rec tls_conf_cmds[] = {
     AP_INIT_TAKE1("TLSSessionTicketKeyFile", tls_cache_cmd_ticket_key_file, NULL, RSRC_CONF,
                   "file: secret (at least 32 random bytes) from which ticket keys are derived; servers with "
                   "the same file resume each other's tickets"),
-    AP_INIT_TAKE1("TLSClientCertificate", tls_client_cmd_certificate, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("TLSClientCertificate", tls_clientcert_cmd_certificate, NULL, RSRC_CONF,
                   "none|optional|required: ask clients for a certificate and verify it (default none)"),
-    AP_INIT_TAKE1("TLSClientCA", tls_client_cmd_ca, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("TLSClientCA", tls_clientcert_cmd_ca, NULL, RSRC_CONF,
                   "file|directory: PEM/DER CA certificates client certificates are verified with"),
-    AP_INIT_TAKE1("TLSClientCRL", tls_client_cmd_crl, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("TLSClientCRL", tls_clientcert_cmd_crl, NULL, RSRC_CONF,
                   "file|directory: PEM/DER certificate revocation lists for client certificates"),
-    AP_INIT_TAKE1("TLSUserName", tls_client_cmd_user_name, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("TLSUserName", tls_clientcert_cmd_user_name, NULL, RSRC_CONF,
                   "variable: the request's user (REMOTE_USER) is this variable's value, e.g. SSL_CLIENT_S_DN_CN"),
     AP_INIT_TAKE_ARGV("TLSOptions", cmd_options, NULL, OR_OPTIONS,
                       "[+|-]StdEnvVars|ExportCertData|Defaults ...: which SSL_* variables go into the request "

@@ -49,10 +49,10 @@ typedef struct tls_conf_server_t {
     apr_array_header_t *ciphers_prefer;   /* apr_uint16_t; NULL: unset, empty: 'default' */
     apr_array_header_t *ciphers_suppress; /* apr_uint16_t; NULL: unset, empty: 'none' */
     int honor_client_order;    /* TLSHonorClientOrder, default on */
-    /* client certificates (tls_client.h) */
+    /* client certificates (tls_clientcert.h) */
     int client_mode;           /* TLSClientCertificate: RTLS_CLIENT_AUTH_*, default none */
-    struct tls_client_files_t *client_ca;  /* TLSClientCA; NULL: unset */
-    struct tls_client_files_t *client_crl; /* TLSClientCRL; NULL: unset */
+    struct tls_clientcert_files_t *client_ca;  /* TLSClientCA; NULL: unset */
+    struct tls_clientcert_files_t *client_crl; /* TLSClientCRL; NULL: unset */
     const char *user_name;     /* TLSUserName: variable naming r->user; NULL: unset */
 
     /* computed in post_config (tls_setup) */
@@ -90,6 +90,14 @@ void tls_conf_server_resolve(apr_pool_t *p, server_rec *base_server);
 /* Directive helper: parse on|off into *pflag (TLS_FLAG_ON/OFF); NULL, or
  * an error naming the directive (from cmd->pool). Config time. */
 const char *tls_conf_cmd_flag(cmd_parms *cmd, const char *arg, int *pflag);
+
+/* Directive helper for TLSCiphersPrefer/-Suppress and their TLSProxy
+ * twins (the caller checks the scope): the suites of all lines of a scope
+ * add up in *plist (made from cmd->pool on first use); the single word
+ * `clear_word` makes it empty (overriding an outer scope). NULL, or an
+ * error naming the directive (from cmd->pool). Config time. */
+const char *tls_conf_cmd_suites(cmd_parms *cmd, apr_array_header_t **plist, int argc, char *const argv[],
+                                const char *clear_word);
 
 /* The directive table. */
 extern const command_rec tls_conf_cmds[];

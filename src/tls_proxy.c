@@ -17,6 +17,7 @@
 #include "tls_filter.h"
 #include "tls_proto.h"
 #include "tls_proxy.h"
+#include "tls_setup.h"
 #include "tls_util.h"
 
 APLOG_USE_MODULE(tls);
@@ -146,29 +147,14 @@ const char *tls_proxy_cmd_protocol(cmd_parms *cmd, void *dcv, const char *arg)
     return NULL;
 }
 
-/* As TLSCiphersPrefer/-Suppress: the lines of one scope add up; the
- * single word `clear_word` empties the list (overriding an outer scope). */
+/* As TLSCiphersPrefer/-Suppress, in the proxy scopes. */
 static const char *cmd_ciphers(cmd_parms *cmd, apr_array_header_t **plist, int argc, char *const argv[],
                                const char *clear_word)
 {
     const char *err = check_scope(cmd);
-    int i;
 
     if (err) return err;
-    if (argc == 0) return apr_psprintf(cmd->pool, "%s needs at least one cipher suite name", cmd->cmd->name);
-    if (argc == 1 && !ap_cstr_casecmp(argv[0], clear_word)) {
-        *plist = apr_array_make(cmd->pool, 1, sizeof(apr_uint16_t));
-        return NULL;
-    }
-    if (!*plist) *plist = apr_array_make(cmd->pool, 8, sizeof(apr_uint16_t));
-    for (i = 0; i < argc; ++i) {
-        if (!ap_cstr_casecmp(argv[i], clear_word)) {
-            return apr_psprintf(cmd->pool, "%s: '%s' must be the only argument", cmd->cmd->name, clear_word);
-        }
-        err = tls_proto_parse_suites(cmd->temp_pool, argv[i], *plist);
-        if (err) return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, err);
-    }
-    return NULL;
+    return tls_conf_cmd_suites(cmd, plist, argc, argv, clear_word);
 }
 
 const char *tls_proxy_cmd_ciphers_prefer(cmd_parms *cmd, void *dcv, int argc, char *const argv[])
@@ -200,64 +186,34 @@ const char *tls_proxy_cmd_machine_cert(cmd_parms *cmd, void *dcv, const char *ce
 
 /* ---- setups ------------------------------------------------------------ */
 
-static int ids_contain(const apr_array_header_t *ids, apr_uint16_t id)
-{
-    int i;
-
-    for (i = 0; ids && i < ids->nelts; ++i) {
-        if (APR_ARRAY_IDX(ids, i, apr_uint16_t) == id) return 1;
-    }
-    return 0;
-}
-
 /* Suites warned about in this configuration generation (pconf), so that
  * several setups with the same preference warn once. */
 static apr_hash_t *warned_suites;
 
-static int first_warning(apr_uint16_t id)
+static void warn_unimplemented(void *baton, apr_uint16_t id)
 {
+    server_rec *s = baton;
+    apr_pool_t *p = apr_hash_pool_get(warned_suites);
+    const tls_suite_t *suite;
     apr_uint16_t *key;
 
-    if (!warned_suites || apr_hash_get(warned_suites, &id, sizeof(id))) return 0;
-    key = apr_pmemdup(apr_hash_pool_get(warned_suites), &id, sizeof(id));
+    if (apr_hash_get(warned_suites, &id, sizeof(id))) return;
+    key = apr_pmemdup(p, &id, sizeof(id));
     apr_hash_set(warned_suites, key, sizeof(*key), key);
-    return 1;
+    suite = tls_proto_suite_by_id(id);
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                 TLS_LOGNO(1201) "%s: TLSProxyCiphersPrefer names %s, which rustls does not implement; it is "
+                                 "ignored",
+                 tls_util_server_desc(p, s), suite ? suite->iana : apr_psprintf(p, "TLS_CIPHER_0x%04x", id));
 }
 
-/* The suites offered, in order: the preferred ones rustls implements,
- * then the rest of rustls' order, none of the suppressed ones; NULL for
- * rustls' defaults (neither list set). Each setting counts on its own. A
- * preferred suite rustls lacks is warned about (when `s` is given: at
- * startup, once per setup). */
+/* The suites offered to backends (tls_setup_suite_order); a preferred
+ * suite rustls lacks is warned about when `s` is given (at startup, once
+ * per generation). */
 static apr_array_header_t *suites_for(apr_pool_t *p, server_rec *s, const tls_proxy_conf_t *pc)
 {
-    const apr_array_header_t *prefer = pc->ciphers_prefer, *suppress = pc->ciphers_suppress;
-    apr_array_header_t *list;
-    size_t n, i;
-    int j;
-
-    if ((!prefer || prefer->nelts == 0) && (!suppress || suppress->nelts == 0)) return NULL;
-    list = apr_array_make(p, 16, sizeof(apr_uint16_t));
-    for (j = 0; prefer && j < prefer->nelts; ++j) {
-        apr_uint16_t id = APR_ARRAY_IDX(prefer, j, apr_uint16_t);
-        if (rtls_cipher_suite_version(id) == 0) {
-            if (s && first_warning(id)) {
-                const tls_suite_t *suite = tls_proto_suite_by_id(id);
-                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                             TLS_LOGNO(1201) "%s: TLSProxyCiphersPrefer names %s, which rustls does not "
-                                             "implement; it is ignored",
-                             tls_util_server_desc(p, s), suite ? suite->iana : apr_psprintf(p, "0x%04x", id));
-            }
-            continue;
-        }
-        if (!ids_contain(suppress, id) && !ids_contain(list, id)) APR_ARRAY_PUSH(list, apr_uint16_t) = id;
-    }
-    n = rtls_supported_cipher_suite_count();
-    for (i = 0; i < n; ++i) {
-        apr_uint16_t id = rtls_supported_cipher_suite_id(i);
-        if (!ids_contain(suppress, id) && !ids_contain(list, id)) APR_ARRAY_PUSH(list, apr_uint16_t) = id;
-    }
-    return list;
+    return tls_setup_suite_order(p, pc->ciphers_prefer, pc->ciphers_suppress,
+                                 s && warned_suites ? warn_unimplemented : NULL, s);
 }
 
 /* Identity of a setup: everything that goes into its client config. */

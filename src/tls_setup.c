@@ -10,7 +10,7 @@
 
 #include "tls_cache.h"
 #include "tls_cert.h"
-#include "tls_client.h"
+#include "tls_clientcert.h"
 #include "tls_conf.h"
 #include "tls_ocsp.h"
 #include "tls_proto.h"
@@ -153,13 +153,10 @@ static void warn_unimplemented(apr_pool_t *p, apr_hash_t *warned, server_rec *s,
                  tls_util_server_desc(p, s), configured_suite_name(p, id));
 }
 
-/* The cipher suites of a server in preference order: the preferred ones
- * rustls implements, then the rest of rustls' own order, all without the
- * suppressed ones. NULL (rustls' defaults) when neither list is set. A
- * suppressed suite rustls lacks is fine: it is never used anyway. */
-static apr_array_header_t *suites_for(apr_pool_t *p, apr_hash_t *warned, server_rec *s, const tls_conf_server_t *sc)
+apr_array_header_t *tls_setup_suite_order(apr_pool_t *p, const apr_array_header_t *prefer,
+                                          const apr_array_header_t *suppress,
+                                          tls_setup_unimplemented_fn *unimplemented, void *baton)
 {
-    const apr_array_header_t *prefer = sc->ciphers_prefer, *suppress = sc->ciphers_suppress;
     apr_array_header_t *list;
     size_t n, i;
     int j;
@@ -169,7 +166,7 @@ static apr_array_header_t *suites_for(apr_pool_t *p, apr_hash_t *warned, server_
     for (j = 0; prefer && j < prefer->nelts; ++j) {
         apr_uint16_t id = APR_ARRAY_IDX(prefer, j, apr_uint16_t);
         if (rtls_cipher_suite_version(id) == 0) {
-            warn_unimplemented(p, warned, s, id);
+            if (unimplemented) unimplemented(baton, id);
             continue;
         }
         if (!ids_contain(suppress, id) && !ids_contain(list, id)) APR_ARRAY_PUSH(list, apr_uint16_t) = id;
@@ -180,6 +177,28 @@ static apr_array_header_t *suites_for(apr_pool_t *p, apr_hash_t *warned, server_
         if (!ids_contain(suppress, id) && !ids_contain(list, id)) APR_ARRAY_PUSH(list, apr_uint16_t) = id;
     }
     return list;
+}
+
+/* Where warn_unimplemented reports to. */
+typedef struct warn_ctx_t {
+    apr_pool_t *p;
+    apr_hash_t *warned;
+    server_rec *s;
+} warn_ctx_t;
+
+static void warn_unimplemented_cb(void *baton, apr_uint16_t id)
+{
+    warn_ctx_t *ctx = baton;
+
+    warn_unimplemented(ctx->p, ctx->warned, ctx->s, id);
+}
+
+/* The cipher suites of a server (tls_setup_suite_order of its lists). */
+static apr_array_header_t *suites_for(apr_pool_t *p, apr_hash_t *warned, server_rec *s, const tls_conf_server_t *sc)
+{
+    warn_ctx_t ctx = { p, warned, s };
+
+    return tls_setup_suite_order(p, sc->ciphers_prefer, sc->ciphers_suppress, warn_unimplemented_cb, &ctx);
 }
 
 /* ---- TLS setups -------------------------------------------------------- */
@@ -223,7 +242,7 @@ static const char *setup_id(apr_pool_t *p, const tls_conf_server_t *sc, const ap
             id = apr_pstrcat(p, id, hex, ",", NULL);
         }
     }
-    id = apr_pstrcat(p, id, tls_client_setup_id(p, sc), NULL);
+    id = apr_pstrcat(p, id, tls_clientcert_setup_id(p, sc), NULL);
     return id;
 }
 
@@ -253,7 +272,7 @@ static rtls_result build_config(apr_pool_t *pconf, server_rec *s, const tls_conf
     }
     rr = rtls_server_config_builder_set_ignore_client_order(b, sc->honor_client_order == TLS_FLAG_OFF);
     if (rr != RTLS_OK) goto cleanup;
-    rr = tls_client_setup_builder(pconf, s, sc, b);
+    rr = tls_clientcert_setup_builder(pconf, s, sc, b);
     if (rr != RTLS_OK) goto cleanup;
     rr = tls_cache_setup_builder(pconf, s, b, setup->id);
     if (rr != RTLS_OK) goto cleanup;

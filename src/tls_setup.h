@@ -37,6 +37,21 @@ typedef struct tls_setup_t {
  * left out, never an error. */
 TLS_MUST_CHECK int tls_setup_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *base_server);
 
+/* Called for a preferred suite rustls does not implement (it is left out). */
+typedef void tls_setup_unimplemented_fn(void *baton, apr_uint16_t id);
+
+/* The cipher suites to offer, in preference order: the `prefer` ones
+ * rustls implements, then the rest of rustls' own order, none of the
+ * `suppress` ones (a suppressed suite rustls lacks is fine: it is never
+ * used anyway). Each list counts on its own; NULL (rustls' defaults) when
+ * neither is set; an empty array when `suppress` leaves nothing.
+ * `unimplemented` (may be NULL) hears of each preferred suite rustls
+ * lacks. Allocated from p. Config time: the frontend's setups and
+ * tls_proxy's. */
+apr_array_header_t *tls_setup_suite_order(apr_pool_t *p, const apr_array_header_t *prefer,
+                                          const apr_array_header_t *suppress,
+                                          tls_setup_unimplemented_fn *unimplemented, void *baton);
+
 /* Does a connection to local address `local` arrive on a TLSEngine address
  * (port and, if the engine names one, address)? Per connection
  * (pre_connection); `g` is the global record of the generation serving. */

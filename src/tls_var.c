@@ -11,7 +11,7 @@
 #include <mod_log_config.h>
 
 #include "tls_cert.h"
-#include "tls_client.h"
+#include "tls_clientcert.h"
 #include "tls_conf.h"
 #include "tls_core.h"
 #include "tls_var.h"
@@ -79,7 +79,7 @@ static const char *var_keysize(apr_pool_t *p, const tls_conn_t *cc)
 static const char *var_client_verify(apr_pool_t *p, const tls_conn_t *cc)
 {
     (void)p;
-    return tls_client_verify(cc);
+    return tls_clientcert_verify(cc);
 }
 
 static const char *var_resumed(apr_pool_t *p, const tls_conn_t *cc)
@@ -165,7 +165,7 @@ const char *tls_var_lookup(apr_pool_t *p, server_rec *s, conn_rec *c, request_re
                 break;
             }
         }
-        if (i == TLS_VAR_COUNT) val = tls_client_var(p, cc, name);
+        if (i == TLS_VAR_COUNT) val = tls_clientcert_var(p, cc, name);
     }
     return val ? apr_pstrdup(p, val) : NULL;
 }
@@ -217,7 +217,7 @@ int tls_var_request_fixup(request_rec *r)
             if (pem) apr_table_setn(r->subprocess_env, SERVER_CERT_PEM, pem);
         }
     }
-    tls_client_request_fixup(r, cc, std, dc && dc->export_cert_data == TLS_FLAG_ON);
+    tls_clientcert_request_fixup(r, cc, std, dc && dc->export_cert_data == TLS_FLAG_ON);
     return DECLINED;
 }
 

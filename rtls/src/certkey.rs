@@ -142,18 +142,23 @@ pub extern "C" fn rtls_certified_key_new(
     guard(|| {
         let cert_pem = try_slice!(cert_pem, cert_pem_len);
         let key_pem = try_slice!(key_pem, key_pem_len);
-        if out.is_null() {
-            return RTLS_INTERNAL_NULL_ARGUMENT;
-        }
-        match build_certified_key(cert_pem, key_pem) {
-            Ok(ck) => {
-                let obj = Arc::new(rtls_certified_key { key: Arc::new(ck) });
-                unsafe { set_out(out, Arc::into_raw(obj)) };
-                RTLS_OK
-            }
-            Err(rv) => rv,
-        }
+        hand_out(build_certified_key(cert_pem, key_pem), out)
     })
+}
+
+/// Give a built key to the caller through `out` (its Arc reference).
+fn hand_out(built: Result<CertifiedKey, rtls_result>, out: *mut *const rtls_certified_key) -> rtls_result {
+    if out.is_null() {
+        return RTLS_INTERNAL_NULL_ARGUMENT;
+    }
+    match built {
+        Ok(ck) => {
+            let obj = Arc::new(rtls_certified_key { key: Arc::new(ck) });
+            unsafe { set_out(out, Arc::into_raw(obj)) };
+            RTLS_OK
+        }
+        Err(rv) => rv,
+    }
 }
 
 /// Like rtls_certified_key_new, for an ACME tls-alpn-01 challenge
@@ -178,17 +183,7 @@ pub extern "C" fn rtls_certified_key_new_acme_challenge(
     guard(|| {
         let cert_pem = try_slice!(cert_pem, cert_pem_len);
         let key_pem = try_slice!(key_pem, key_pem_len);
-        if out.is_null() {
-            return RTLS_INTERNAL_NULL_ARGUMENT;
-        }
-        match build_key(cert_pem, key_pem, false) {
-            Ok(ck) => {
-                let obj = Arc::new(rtls_certified_key { key: Arc::new(ck) });
-                unsafe { set_out(out, Arc::into_raw(obj)) };
-                RTLS_OK
-            }
-            Err(rv) => rv,
-        }
+        hand_out(build_key(cert_pem, key_pem, false), out)
     })
 }
 

@@ -857,14 +857,21 @@ fn time_epoch(t: &Tlv) -> Res<i64> {
     Ok(days * 86400 + n(4..6)? * 3600 + n(6..8)? * 60 + n(8..10)?)
 }
 
-/// notAfter of a DER certificate, in seconds since 1970.
-pub fn cert_not_after(der: &[u8]) -> Res<i64> {
+/// The TBSCertificate of a DER certificate, read up to its issuer Name
+/// (version, serialNumber and signature skipped).
+fn tbs_at_issuer(der: &[u8]) -> Res<Der<'_>> {
     let mut top = Der::new(der);
     let mut cert = Der::new(top.expect(TAG_SEQUENCE, "not a SEQUENCE")?);
     let mut tbs = Der::new(cert.expect(TAG_SEQUENCE, "TBSCertificate is not a SEQUENCE")?);
     tbs.optional(TAG_VERSION)?;
     tbs.expect(TAG_INTEGER, "serialNumber is not an INTEGER")?;
     tbs.expect(TAG_SEQUENCE, "signature is not an AlgorithmIdentifier")?;
+    Ok(tbs)
+}
+
+/// notAfter of a DER certificate, in seconds since 1970.
+pub fn cert_not_after(der: &[u8]) -> Res<i64> {
+    let mut tbs = tbs_at_issuer(der)?;
     tbs.expect(TAG_SEQUENCE, "issuer is not a Name")?;
     let mut validity = Der::new(tbs.expect(TAG_SEQUENCE, "validity is not a SEQUENCE")?);
     validity.any()?;
@@ -970,21 +977,12 @@ fn pem(der: &[u8]) -> String {
 
 // ---- the certificate -----------------------------------------------------------
 
-/// Every variable mod_ssl derives from the certificate `der`, in the order
-/// M_VERSION, M_SERIAL, V_START, V_END, S_DN, S_DN_*, I_DN, I_DN_*, A_SIG,
-/// A_KEY, SAN_Email_*, SAN_DNS_*, CERT. Variables with empty text are left
-/// out (mod_ssl does not set them).
 /// The issuer Name of a DER certificate, as encoded (tag, length and contents) and its contents
 /// alone, for comparing with the names a server lists as acceptable issuers of client
 /// certificates. None if the certificate cannot be read that far.
 pub(crate) fn cert_issuer(der: &[u8]) -> Option<(&[u8], &[u8])> {
     fn issuer(der: &[u8]) -> Res<(&[u8], &[u8])> {
-        let mut top = Der::new(der);
-        let mut cert = Der::new(top.expect(TAG_SEQUENCE, "not a SEQUENCE")?);
-        let mut tbs = Der::new(cert.expect(TAG_SEQUENCE, "TBSCertificate is not a SEQUENCE")?);
-        tbs.optional(TAG_VERSION)?;
-        tbs.expect(TAG_INTEGER, "serialNumber is not an INTEGER")?;
-        tbs.expect(TAG_SEQUENCE, "signature is not an AlgorithmIdentifier")?;
+        let mut tbs = tbs_at_issuer(der)?;
         if tbs.peek_tag() != Some(TAG_SEQUENCE) {
             return Err(Malformed("issuer is not a Name"));
         }
@@ -994,6 +992,10 @@ pub(crate) fn cert_issuer(der: &[u8]) -> Option<(&[u8], &[u8])> {
     issuer(der).ok()
 }
 
+/// Every variable mod_ssl derives from the certificate `der`, in the order
+/// M_VERSION, M_SERIAL, V_START, V_END, S_DN, S_DN_*, I_DN, I_DN_*, A_SIG,
+/// A_KEY, SAN_Email_*, SAN_DNS_*, CERT. Variables with empty text are left
+/// out (mod_ssl does not set them).
 pub fn cert_fields(der: &[u8]) -> Result<Vec<Field>, Malformed> {
     let mut top = Der::new(der);
     let mut cert = Der::new(top.expect(TAG_SEQUENCE, "not a SEQUENCE")?);

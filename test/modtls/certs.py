@@ -73,6 +73,12 @@ def cert_pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
+# The key usage of every test CA (certificates and CRLs are signed with it).
+CA_KEY_USAGE = x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                             content_commitment=False, key_encipherment=False, data_encipherment=False,
+                             key_agreement=False, encipher_only=False, decipher_only=False)
+
+
 @dataclass(frozen=True)
 class CertOptions:
     """Optional details of a leaf certificate (CertStore.get): the whole subject as (NameOID,
@@ -154,10 +160,7 @@ class CertStore:
         builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
                    .public_key(key.public_key()).serial_number(x509.random_serial_number())
                    .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                   .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                                content_commitment=False, key_encipherment=False,
-                                                data_encipherment=False, key_agreement=False,
-                                                encipher_only=False, decipher_only=False), critical=True)
+                   .add_extension(CA_KEY_USAGE, critical=True)
                    .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
         cert = self._validity(builder).sign(key, hashes.SHA256())
         cred = Credential("ca", "rsa2048", ("mod_tls test CA",), self._path("ca", "rsa2048", "cert"),

@@ -1,4 +1,4 @@
-/* tls_client.c: see tls_client.h. */
+/* tls_clientcert.c: see tls_clientcert.h. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +15,7 @@
 #include <http_request.h>
 #include <http_ssl.h>
 
-#include "tls_client.h"
+#include "tls_clientcert.h"
 #include "tls_conf.h"
 #include "tls_core.h"
 #include "tls_util.h"
@@ -33,7 +33,7 @@ typedef enum { FILES_CA, FILES_CRL } files_kind_t;
 
 static int blob_cmp(const void *a, const void *b)
 {
-    return strcmp(((const tls_client_blob_t *)a)->file, ((const tls_client_blob_t *)b)->file);
+    return strcmp(((const tls_clientcert_blob_t *)a)->file, ((const tls_clientcert_blob_t *)b)->file);
 }
 
 static const char *read_blob(apr_pool_t *p, const char *directive, const char *path, apr_array_header_t *blobs)
@@ -41,7 +41,7 @@ static const char *read_blob(apr_pool_t *p, const char *directive, const char *p
     const char *data;
     apr_size_t len;
     apr_status_t rv = tls_util_read_file(p, path, TLS_MAX_PEM_SIZE, &data, &len);
-    tls_client_blob_t *b;
+    tls_clientcert_blob_t *b;
     char buf[256];
 
     if (rv == APR_EINVAL) return apr_psprintf(p, "%s: '%s' is empty", directive, path);
@@ -84,16 +84,16 @@ static const char *read_dir(apr_pool_t *p, const char *directive, const char *di
         err = read_blob(p, directive, path, blobs);
     }
     apr_dir_close(d);
-    if (!err && blobs->nelts > 1) qsort(blobs->elts, (size_t)blobs->nelts, sizeof(tls_client_blob_t), blob_cmp);
+    if (!err && blobs->nelts > 1) qsort(blobs->elts, (size_t)blobs->nelts, sizeof(tls_clientcert_blob_t), blob_cmp);
     return err;
 }
 
 /* Read and check the CA or CRL file or directory `arg` of a directive. */
-static const char *load_files(cmd_parms *cmd, files_kind_t kind, const char *arg, tls_client_files_t **pfiles)
+static const char *load_files(cmd_parms *cmd, files_kind_t kind, const char *arg, tls_clientcert_files_t **pfiles)
 {
     const char *directive = cmd->cmd->name;
     const char *path = ap_server_root_relative(cmd->pool, arg);
-    tls_client_files_t *files;
+    tls_clientcert_files_t *files;
     rtls_client_auth *auth = NULL;
     apr_finfo_t fi;
     apr_sha1_ctx_t sha;
@@ -108,7 +108,7 @@ static const char *load_files(cmd_parms *cmd, files_kind_t kind, const char *arg
     if (!path) return apr_psprintf(cmd->pool, "%s: invalid path '%s'", directive, arg);
     files = apr_pcalloc(cmd->pool, sizeof(*files));
     files->path = path;
-    files->blobs = apr_array_make(cmd->pool, 4, sizeof(tls_client_blob_t));
+    files->blobs = apr_array_make(cmd->pool, 4, sizeof(tls_clientcert_blob_t));
     rv = apr_stat(&fi, path, APR_FINFO_TYPE, cmd->temp_pool);
     if (rv != APR_SUCCESS) {
         return apr_psprintf(cmd->pool, "%s: cannot access '%s': %s", directive, path, apr_strerror(rv, buf, sizeof(buf)));
@@ -120,7 +120,7 @@ static const char *load_files(cmd_parms *cmd, files_kind_t kind, const char *arg
     if (rtls_client_auth_new(&auth) != RTLS_OK) return apr_psprintf(cmd->pool, "%s: out of memory", directive);
     apr_sha1_init(&sha);
     for (i = 0; !err && i < files->blobs->nelts; ++i) {
-        const tls_client_blob_t *b = &APR_ARRAY_IDX(files->blobs, i, tls_client_blob_t);
+        const tls_clientcert_blob_t *b = &APR_ARRAY_IDX(files->blobs, i, tls_clientcert_blob_t);
         size_t count = 0;
         uint64_t next_update = 0;
         rtls_result rr = (kind == FILES_CA) ? rtls_client_auth_add_ca(auth, b->data, b->len, &count)
@@ -156,7 +156,7 @@ static const char *load_files(cmd_parms *cmd, files_kind_t kind, const char *arg
 
 /* ---- directives --------------------------------------------------------- */
 
-const char *tls_client_cmd_certificate(cmd_parms *cmd, void *dc, const char *arg)
+const char *tls_clientcert_cmd_certificate(cmd_parms *cmd, void *dc, const char *arg)
 {
     tls_conf_server_t *sc = tls_conf_server_get(cmd->server);
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
@@ -178,7 +178,7 @@ const char *tls_client_cmd_certificate(cmd_parms *cmd, void *dc, const char *arg
     return NULL;
 }
 
-const char *tls_client_cmd_ca(cmd_parms *cmd, void *dc, const char *arg)
+const char *tls_clientcert_cmd_ca(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
 
@@ -187,7 +187,7 @@ const char *tls_client_cmd_ca(cmd_parms *cmd, void *dc, const char *arg)
     return load_files(cmd, FILES_CA, arg, &tls_conf_server_get(cmd->server)->client_ca);
 }
 
-const char *tls_client_cmd_crl(cmd_parms *cmd, void *dc, const char *arg)
+const char *tls_clientcert_cmd_crl(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
 
@@ -196,7 +196,7 @@ const char *tls_client_cmd_crl(cmd_parms *cmd, void *dc, const char *arg)
     return load_files(cmd, FILES_CRL, arg, &tls_conf_server_get(cmd->server)->client_crl);
 }
 
-const char *tls_client_cmd_user_name(cmd_parms *cmd, void *dc, const char *arg)
+const char *tls_clientcert_cmd_user_name(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
 
@@ -207,7 +207,7 @@ const char *tls_client_cmd_user_name(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-void tls_client_conf_init(tls_conf_server_t *sc)
+void tls_clientcert_conf_init(tls_conf_server_t *sc)
 {
     sc->client_mode = TLS_UNSET;
     sc->client_ca = NULL;
@@ -215,7 +215,7 @@ void tls_client_conf_init(tls_conf_server_t *sc)
     sc->user_name = NULL;
 }
 
-void tls_client_conf_merge(tls_conf_server_t *sc, const tls_conf_server_t *base, const tls_conf_server_t *add)
+void tls_clientcert_conf_merge(tls_conf_server_t *sc, const tls_conf_server_t *base, const tls_conf_server_t *add)
 {
     sc->client_mode = add->client_mode != TLS_UNSET    ? add->client_mode
                       : base->client_mode != TLS_UNSET ? base->client_mode
@@ -227,7 +227,7 @@ void tls_client_conf_merge(tls_conf_server_t *sc, const tls_conf_server_t *base,
 
 /* ---- TLS setups ---------------------------------------------------------- */
 
-const char *tls_client_setup_id(apr_pool_t *p, const tls_conf_server_t *sc)
+const char *tls_clientcert_setup_id(apr_pool_t *p, const tls_conf_server_t *sc)
 {
     if (sc->client_mode == RTLS_CLIENT_AUTH_NONE || sc->client_mode == TLS_UNSET) return "";
     return apr_psprintf(p, ";client=%d;ca=%s;crl=%s", sc->client_mode, sc->client_ca ? sc->client_ca->digest : "-",
@@ -236,7 +236,7 @@ const char *tls_client_setup_id(apr_pool_t *p, const tls_conf_server_t *sc)
 
 /* An expired CRL is used all the same (see rtls_client_auth_add_crl); say
  * so once per file and configuration generation, not on the preflight. */
-static void warn_expired(apr_pool_t *p, server_rec *s, const tls_client_files_t *crl)
+static void warn_expired(apr_pool_t *p, server_rec *s, const tls_clientcert_files_t *crl)
 {
     apr_hash_t *warned = NULL;
     apr_time_t next;
@@ -261,7 +261,7 @@ static void warn_expired(apr_pool_t *p, server_rec *s, const tls_client_files_t 
     }
 }
 
-rtls_result tls_client_setup_builder(apr_pool_t *p, server_rec *s, const tls_conf_server_t *sc,
+rtls_result tls_clientcert_setup_builder(apr_pool_t *p, server_rec *s, const tls_conf_server_t *sc,
                                      rtls_server_config_builder *b)
 {
     rtls_client_auth *auth = NULL;
@@ -279,12 +279,12 @@ rtls_result tls_client_setup_builder(apr_pool_t *p, server_rec *s, const tls_con
     rr = rtls_client_auth_new(&auth);
     if (rr != RTLS_OK) goto cleanup;
     for (i = 0; i < sc->client_ca->blobs->nelts; ++i) {
-        const tls_client_blob_t *blob = &APR_ARRAY_IDX(sc->client_ca->blobs, i, tls_client_blob_t);
+        const tls_clientcert_blob_t *blob = &APR_ARRAY_IDX(sc->client_ca->blobs, i, tls_clientcert_blob_t);
         rr = rtls_client_auth_add_ca(auth, blob->data, blob->len, NULL);
         if (rr != RTLS_OK) goto cleanup;
     }
     for (i = 0; sc->client_crl && i < sc->client_crl->blobs->nelts; ++i) {
-        const tls_client_blob_t *blob = &APR_ARRAY_IDX(sc->client_crl->blobs, i, tls_client_blob_t);
+        const tls_clientcert_blob_t *blob = &APR_ARRAY_IDX(sc->client_crl->blobs, i, tls_clientcert_blob_t);
         rr = rtls_client_auth_add_crl(auth, blob->data, blob->len, NULL, NULL);
         if (rr != RTLS_OK) goto cleanup;
     }
@@ -297,7 +297,7 @@ cleanup:
 
 /* ---- variables ------------------------------------------------------------ */
 
-const char *tls_client_verify(const tls_conn_t *cc)
+const char *tls_clientcert_verify(const tls_conn_t *cc)
 {
     /* Only verified chains get past the handshake. */
     return (cc->peer_certs && cc->peer_certs->nelts > 0) ? "SUCCESS" : "NONE";
@@ -377,7 +377,7 @@ static const char *chain_pem(apr_pool_t *p, const tls_conn_t *cc, int index)
     return t ? apr_table_get(t, CLIENT_PREFIX "CERT") : NULL;
 }
 
-const char *tls_client_var(apr_pool_t *p, const tls_conn_t *cc, const char *name)
+const char *tls_clientcert_var(apr_pool_t *p, const tls_conn_t *cc, const char *name)
 {
     const char *x;
     apr_table_t *fields;
@@ -433,7 +433,7 @@ static void set_user(request_rec *r)
     }
 }
 
-int tls_client_access_checker(request_rec *r)
+int tls_clientcert_access_checker(request_rec *r)
 {
     const tls_conn_t *cc = tls_conn_get(r->connection);
 
@@ -441,7 +441,7 @@ int tls_client_access_checker(request_rec *r)
     return DECLINED;
 }
 
-void tls_client_request_fixup(request_rec *r, const tls_conn_t *cc, int std, int export_cert)
+void tls_clientcert_request_fixup(request_rec *r, const tls_conn_t *cc, int std, int export_cert)
 {
     export_t x;
     apr_table_t *fields;
