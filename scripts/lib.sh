@@ -43,6 +43,11 @@ pick_cargo() {
     if [ -z "${CARGO:-}" ]; then
         ensure_pkgs $MODTLS_RUST_PKGS
         CARGO=/usr/bin/cargo
+        # Debian's compiler with Debian's cargo, whatever else is on PATH
+        # (a rustup toolchain first on PATH would otherwise be used)
+        RUSTC=${RUSTC:-/usr/bin/rustc}
+        RUSTDOC=${RUSTDOC:-/usr/bin/rustdoc}
+        export RUSTC RUSTDOC
     fi
     export CARGO
 }

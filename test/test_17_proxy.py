@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from modtls.certs import CertOptions, cert_pem, key_pem, new_private_key
+from modtls.clients import c_module
 from modtls.env import TlsTestEnv, iana_cipher_name
 
 LEVELS = r"\[(?:[a-z_]+:)?(warn|error)\]"
@@ -354,10 +355,10 @@ class TestProxySettings:
             f'<Proxy "https://127.0.0.1:{p["b_ssl"]}/">',
             "    TLSProxyCiphersSuppress TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256",
             "</Proxy>",
-            # a new backend connection for every request
+            # a new backend connection for every request (here and for /viassl/, /clear/)
             f"ProxyPass /resume-tls/ https://localhost:{p['b_tls']}/cgi-bin/",
             f"ProxyPass /resume-ssl/ https://localhost:{p['b_ssl']}/cgi-bin/",
-            '<LocationMatch "^/resume-">', "    SetEnv proxy-nokeepalive 1", "</LocationMatch>",
+            '<LocationMatch "^/(resume-|viassl/|clear/)">', "    SetEnv proxy-nokeepalive 1", "</LocationMatch>",
             # mod_ssl takes this backend: TLSProxyEngine off in its section
             f"ProxyPass /viassl/ https://localhost:{p['b_self']}/",
             f'<Proxy "https://localhost:{p["b_self"]}/">',
@@ -367,6 +368,9 @@ class TestProxySettings:
             "</Proxy>",
             # a preferred suite rustls lacks: one warning at startup, none per connection
             "TLSProxyCiphersPrefer TLS_RSA_WITH_AES_128_GCM_SHA256",
+            f"ProxyPass /clear/ http://127.0.0.1:{backend.http_port}/",
+            # logs what ap_ssl_conn_is_ssl/ap_ssl_var_lookup say of each backend connection
+            f"LoadModule backend_probe_module {c_module(env, 'mod_backend_probe')}",
         ]
         env.serve(frontend_body(env, backend, *extra), modules=PROXY_MODULES, mod_ssl=True,
                   log_level="info tls:debug")
@@ -414,6 +418,33 @@ class TestProxySettings:
         resp = get(env, "/resume-ssl/env.py")
         assert resp.status == 200
         assert len(env.log_lines(mark, r"MTLS1211: TLS to backend localhost")) == 1
+
+
+    def probe(self, env, path):
+        """What the probe module logged for the backend connection of one request to `path`."""
+        mark = env.log_mark()
+        resp = get(env, path)
+        assert resp.status == 200, resp.text
+        lines = env.log_lines(mark, r"backend-probe: ")
+        assert len(lines) == 1, env.log_since(mark)
+        fields = lines[0].split("backend-probe: ", 1)[1].split()
+        return dict(f.split("=", 1) for f in fields)
+
+    def test_17_ap_ssl_api_on_backend_connections(self, env, backend):
+        """httpd's ap_ssl_conn_is_ssl and ap_ssl_var_lookup answer for a backend connection of
+        mod_tls as they do for one of mod_ssl; a plain backend connection is not TLS."""
+        # new backend connections (no keep-alive on these routes): mod_tls' and mod_ssl's
+        via_tls = self.probe(env, "/resume-ssl/env.py")
+        via_ssl = self.probe(env, "/viassl/cgi-bin/env.py")
+        for seen in (via_tls, via_ssl):
+            assert seen["is_ssl"] == "1", seen
+            assert seen["HTTPS"] == "on", seen
+            assert seen["SSL_PROTOCOL"] == "TLSv1.3", seen
+            assert seen["SSL_CIPHER"].startswith("TLS_"), seen
+        assert via_tls["SSL_TLS_SNI"] == via_ssl["SSL_TLS_SNI"] == "localhost", (via_tls, via_ssl)
+        # a backend spoken to in clear text
+        clear = self.probe(env, "/clear/")
+        assert clear["is_ssl"] == "0" and clear["HTTPS"] == "off" and clear["SSL_PROTOCOL"] == "-", clear
 
 
 class TestProxyGraceful:

@@ -798,10 +798,12 @@ rtls_result rtls_conn_process(rtls_conn *conn,
 bool rtls_conn_has_hello(const rtls_conn *conn);
 
 /**
- * SNI host name from the hello (lower case, not NUL-terminated) in `*out`,
- * `*out_len`; valid from the hello on, until the connection is freed.
- * Errors: RTLS_IO_NOT_FOUND if none was sent (and always for a client
- * connection), RTLS_INTERNAL_NULL_ARGUMENT.
+ * SNI host name (lower case, not NUL-terminated) in `*out`, `*out_len`: of
+ * a server connection, the one in the client's hello (from the hello on);
+ * of a client connection, the one it sends (from its creation). Valid
+ * until the connection is freed.
+ * Errors: RTLS_IO_NOT_FOUND if none was sent (a client connection to an
+ * IP address), RTLS_INTERNAL_NULL_ARGUMENT.
  * Phase: per connection.
  */
 RTLS_MUST_CHECK

@@ -411,11 +411,17 @@ pub extern "C" fn rtls_conn_client_new(
             Some(a) => a,
             None => return RTLS_CONF_ERROR,
         };
+        // the SNI sent: a DNS name, as given (rustls sends it in lower case)
+        let sni = match &name {
+            ServerName::DnsName(d) => Some(d.as_ref().to_ascii_lowercase().into_bytes()),
+            _ => None,
+        };
         let conn = match ClientConnection::new(cfg.for_alpn(alpn), name) {
             Ok(c) => c,
             Err(e) => return map_rustls_error(&e),
         };
-        let c = rtls_conn::with_phase(Phase::Active(Connection::Client(conn)));
+        let mut c = rtls_conn::with_phase(Phase::Active(Connection::Client(conn)));
+        c.server_name = sni;
         unsafe { set_out(out, Box::into_raw(Box::new(c))) };
         RTLS_OK
     })
@@ -511,10 +517,12 @@ pub extern "C" fn rtls_conn_has_hello(conn: *const rtls_conn) -> bool {
     crate::ffi::guard_value(false, || matches!(unsafe { conn.as_ref() }, Some(rtls_conn { phase: Phase::Hello(_), .. })))
 }
 
-/// SNI host name from the hello (lower case, not NUL-terminated) in `*out`,
-/// `*out_len`; valid from the hello on, until the connection is freed.
-/// Errors: RTLS_IO_NOT_FOUND if none was sent (and always for a client
-/// connection), RTLS_INTERNAL_NULL_ARGUMENT.
+/// SNI host name (lower case, not NUL-terminated) in `*out`, `*out_len`: of
+/// a server connection, the one in the client's hello (from the hello on);
+/// of a client connection, the one it sends (from its creation). Valid
+/// until the connection is freed.
+/// Errors: RTLS_IO_NOT_FOUND if none was sent (a client connection to an
+/// IP address), RTLS_INTERNAL_NULL_ARGUMENT.
 /// Phase: per connection.
 #[must_use]
 #[no_mangle]

@@ -212,6 +212,18 @@ fn a_self_signed_certificate_named_as_anchor_is_accepted() {
     rtls_server_config_free(scfg);
 }
 
+/// The SNI a connection sends (rtls_conn_server_name), None if it sends none.
+fn sni_of(c: *mut rtls_conn) -> Option<Vec<u8>> {
+    let (mut p, mut n) = (ptr::null(), 0usize);
+    match rtls_conn_server_name(c, &mut p, &mut n) {
+        RTLS_OK => Some(unsafe { std::slice::from_raw_parts(p, n) }.to_vec()),
+        rr => {
+            assert_eq!(rr, RTLS_IO_NOT_FOUND);
+            None
+        }
+    }
+}
+
 #[test]
 fn bad_names_and_alpn_lists_are_refused() {
     let ccfg = client_config(&["ca.pem"], &[]).unwrap();
@@ -219,9 +231,14 @@ fn bad_names_and_alpn_lists_are_refused() {
     assert_eq!(client_conn(ccfg, "", b"").err(), Some(RTLS_PEER_BAD_SERVER_NAME));
     assert_eq!(client_conn(ccfg, "p256.example.org", b"\x05h2").err(), Some(RTLS_CONF_ERROR));
     // an IP address is a valid name (verified against IP subjectAltNames; no SNI is sent)
-    let c = client_conn(ccfg, "127.0.0.1", b"").unwrap();
-    rtls_conn_free(c);
-    let c = client_conn(ccfg, "::1", b"").unwrap();
+    for ip in ["127.0.0.1", "::1"] {
+        let c = client_conn(ccfg, ip, b"").unwrap();
+        assert_eq!(sni_of(c), None, "{ip}");
+        rtls_conn_free(c);
+    }
+    // a DNS name is the SNI sent, in lower case
+    let c = client_conn(ccfg, "P256.Example.org", b"").unwrap();
+    assert_eq!(sni_of(c).as_deref(), Some(&b"p256.example.org"[..]));
     rtls_conn_free(c);
     rtls_client_config_free(ccfg);
     assert_eq!(client_config(&[], &[]).err(), Some(RTLS_CONF_NO_TRUST_ANCHORS));

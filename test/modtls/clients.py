@@ -39,3 +39,31 @@ def c_client(env, name: str) -> str:
         raise ClientBuildError(f"cannot build {src} (Debian: apt-get install gcc libssl-dev)\n{r}")
     _built[key] = exe
     return exe
+
+
+MODULES_DIR = os.path.join(os.path.dirname(CLIENTS_DIR), "modules")
+
+
+def c_module(env, name: str) -> str:
+    """The shared object of the test-only httpd module test/modules/NAME.c, compiled into env's
+    SERVER_ROOT/bin on first use (warnings are errors); a build failure fails the test."""
+    key = (env.server_root, f"module:{name}")
+    so = _built.get(key)
+    if so and os.path.exists(so):
+        return so
+    src = os.path.join(MODULES_DIR, f"{name}.c")
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        raise ClientBuildError(f"no C compiler (cc) to build {src}")
+    apr = run(["apr-1-config", "--includes", "--cppflags"], timeout=30)
+    if apr.rc != 0:
+        raise ClientBuildError(f"apr-1-config failed (Debian: apt-get install libapr1-dev)\n{apr}")
+    out_dir = os.path.join(env.server_root, "bin")
+    os.makedirs(out_dir, mode=0o755, exist_ok=True)
+    so = os.path.join(out_dir, f"{name}.so")
+    r = run([cc, *CFLAGS, "-Werror", "-shared", "-fPIC", "-I/usr/include/apache2", *apr.stdout.split(),
+             "-o", so, src], timeout=120)
+    if r.rc != 0 or not os.path.exists(so):
+        raise ClientBuildError(f"cannot build {src} (Debian: apt-get install gcc apache2-dev)\n{r}")
+    _built[key] = so
+    return so
