@@ -343,6 +343,9 @@ class TestProxySettings:
     def frontend(self, env, backend):
         p = ports(env)
         extra = [
+            # a section without TLSProxy* lines matches every backend: the sections below merge
+            # with it and still find the setups made for them at startup
+            "<Proxy *>", "    Require all granted", "</Proxy>",
             f"ProxyPass /chacha12/ https://localhost:{p['b_tls12']}/",
             f'<Proxy "https://localhost:{p["b_tls12"]}/">',
             "    TLSProxyCiphersPrefer TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
