@@ -611,6 +611,35 @@ void fuzz_server_start(struct fuzz_side *s, const struct fuzz_plan *plan)
     require(s, !rtls_conn_has_hello(s->conn) && !rtls_conn_wants_write(s->conn), "a new server connection is idle");
 }
 
+/* A client connection reports the SNI it sends: its name in lower case
+ * for a DNS name (which never has a ':'), none for an IP address (digits
+ * and dots, or an IPv6 form with ':'). */
+static void check_client_sni(struct fuzz_side *s)
+{
+    const uint8_t *p = NULL;
+    size_t len = UNSET, i;
+    int has_colon = 0, ipv4_shape = 1;
+    rtls_result rv = rtls_conn_server_name(s->conn, &p, &len);
+
+    for (i = 0; i < s->client_name_len; ++i) {
+        uint8_t ch = s->client_name[i];
+        if (ch == ':') has_colon = 1;
+        if (!(ch == '.' || (ch >= '0' && ch <= '9'))) ipv4_shape = 0;
+    }
+    if (rv == RTLS_OK) {
+        require(s, !has_colon, "rtls_conn_server_name on a client connection: no SNI for an IPv6 address");
+        require(s, p && len == s->client_name_len, "rtls_conn_server_name on a client connection: the name given");
+        for (i = 0; i < len; ++i) {
+            uint8_t ch = s->client_name[i];
+            if (ch >= 'A' && ch <= 'Z') ch = (uint8_t)(ch - 'A' + 'a');
+            require(s, p[i] == ch, "rtls_conn_server_name on a client connection: the name given, in lower case");
+        }
+    } else {
+        require(s, rv == RTLS_IO_NOT_FOUND, "rtls_conn_server_name on a client connection: RTLS_OK or RTLS_IO_NOT_FOUND");
+        require(s, has_colon || ipv4_shape, "rtls_conn_server_name on a client connection: none only for an IP address");
+    }
+}
+
 int fuzz_client_start(struct fuzz_side *s, const struct fuzz_plan *plan, const uint8_t *name, size_t name_len,
                       const uint8_t *alpn, size_t alpn_len)
 {
@@ -651,6 +680,8 @@ int fuzz_client_start(struct fuzz_side *s, const struct fuzz_plan *plan, const u
         return 0;
     }
     s->bound = 1;
+    s->client_name = name;
+    s->client_name_len = name_len;
     require(s, rtls_conn_wants_write(s->conn), "a new client connection has its ClientHello to send");
     if (plan->arg & PLAN_CLIENT_EARLY_WRITE) respond(s);
     flush(s);
@@ -725,8 +756,7 @@ void fuzz_finish(struct fuzz_side *s)
     if (!s->is_server) {
         require(s, rtls_conn_reject(s->conn, 40) == RTLS_INTERNAL_WRONG_STATE,
                 "rtls_conn_reject on a client connection: RTLS_INTERNAL_WRONG_STATE");
-        require(s, rtls_conn_server_name(s->conn, &p, &len) == RTLS_IO_NOT_FOUND,
-                "rtls_conn_server_name on a client connection: RTLS_IO_NOT_FOUND");
+        check_client_sni(s);
     }
     if (s->rejected) require(s, s->cb_taken == 7 && s->rec_left == 0, "a rejection sends one alert record (7 bytes)");
     /* every byte handed over, the stream ends on a record boundary */

@@ -149,6 +149,8 @@ struct fuzz_side {
     const uint8_t *sni_ptr;
     uint8_t sni[256];
     size_t sni_len;
+    const uint8_t *client_name; /* client side: the name given to rtls_conn_client_new (the input's) */
+    size_t client_name_len;
     /* the ALPN protocol the server answered / the client offered list */
     int alpn_set;
     uint8_t alpn[256];
