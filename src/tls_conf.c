@@ -199,15 +199,11 @@ static const char *cmd_strict_sni(cmd_parms *cmd, void *dc, const char *arg)
     return tls_conf_cmd_flag(cmd, arg, &sc->strict_sni);
 }
 
-static const char *cmd_protocol(cmd_parms *cmd, void *dc, const char *arg)
+const char *tls_conf_cmd_min_version(cmd_parms *cmd, const char *arg, apr_uint16_t *pversion)
 {
-    tls_conf_server_t *sc = tls_conf_server_get(cmd->server);
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
     apr_uint16_t version = 0;
+    const char *err = tls_proto_parse_min_version(arg, &version);
 
-    (void)dc;
-    if (err) return err;
-    err = tls_proto_parse_min_version(arg, &version);
     if (err) return apr_psprintf(cmd->pool, "%s: '%s' is not a protocol version: %s", cmd->cmd->name, arg, err);
     if (version > RTLS_TLS13) {
         return apr_psprintf(cmd->pool,
@@ -215,6 +211,20 @@ static const char *cmd_protocol(cmd_parms *cmd, void *dc, const char *arg)
                             cmd->cmd->name, arg);
     }
     /* Below TLS 1.2 means "anything rustls has", which starts at 1.2. */
+    *pversion = version;
+    return NULL;
+}
+
+static const char *cmd_protocol(cmd_parms *cmd, void *dc, const char *arg)
+{
+    tls_conf_server_t *sc = tls_conf_server_get(cmd->server);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
+    apr_uint16_t version;
+
+    (void)dc;
+    if (err) return err;
+    err = tls_conf_cmd_min_version(cmd, arg, &version);
+    if (err) return err;
     sc->min_version = version;
     return NULL;
 }

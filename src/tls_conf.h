@@ -91,6 +91,13 @@ void tls_conf_server_resolve(apr_pool_t *p, server_rec *base_server);
  * an error naming the directive (from cmd->pool). Config time. */
 const char *tls_conf_cmd_flag(cmd_parms *cmd, const char *arg, int *pflag);
 
+/* Directive helper for TLSProtocol and TLSProxyProtocol (the caller
+ * checks the scope): the lowest version named by `arg` into *pversion
+ * (0: rustls' default), or an error naming the directive (from cmd->pool;
+ * *pversion untouched), also for a version rustls does not implement.
+ * Config time. */
+const char *tls_conf_cmd_min_version(cmd_parms *cmd, const char *arg, apr_uint16_t *pversion);
+
 /* Directive helper for TLSCiphersPrefer/-Suppress and their TLSProxy
  * twins (the caller checks the scope): the suites of all lines of a scope
  * add up in *plist (made from cmd->pool on first use); the single word

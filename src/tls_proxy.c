@@ -133,16 +133,11 @@ const char *tls_proxy_cmd_protocol(cmd_parms *cmd, void *dcv, const char *arg)
 {
     tls_conf_dir_t *dc = dcv;
     const char *err = check_scope(cmd);
-    apr_uint16_t version = 0;
+    apr_uint16_t version;
 
     if (err) return err;
-    err = tls_proto_parse_min_version(arg, &version);
-    if (err) return apr_psprintf(cmd->pool, "%s: '%s' is not a protocol version: %s", cmd->cmd->name, arg, err);
-    if (version > RTLS_TLS13) {
-        return apr_psprintf(cmd->pool,
-                            "%s: '%s': rustls implements TLS 1.2 and TLS 1.3 only; use 'TLSv1.2+' or 'TLSv1.3+'",
-                            cmd->cmd->name, arg);
-    }
+    err = tls_conf_cmd_min_version(cmd, arg, &version);
+    if (err) return err;
     dc->proxy->min_version = version;
     return NULL;
 }

@@ -21,24 +21,30 @@ class ClientBuildError(Exception):
     pass
 
 
-def c_client(env, name: str) -> str:
-    """The executable of test/clients/NAME.c, compiled into env's SERVER_ROOT/bin on first use."""
-    key = (env.server_root, name)
-    exe = _built.get(key)
-    if exe and os.path.exists(exe):
-        return exe
-    src = os.path.join(CLIENTS_DIR, f"{name}.c")
+def _compile(env, key: str, src: str, out_name: str, args, hint: str) -> str:
+    """Compile `src` with `args` (a list around the placeholder "{out}") into env's
+    SERVER_ROOT/bin/OUT_NAME once per session; raises ClientBuildError naming `hint`."""
+    cache = (env.server_root, key)
+    out = _built.get(cache)
+    if out and os.path.exists(out):
+        return out
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if not cc:
         raise ClientBuildError(f"no C compiler (cc) to build {src}")
     out_dir = os.path.join(env.server_root, "bin")
     os.makedirs(out_dir, mode=0o755, exist_ok=True)
-    exe = os.path.join(out_dir, name)
-    r = run([cc, *CFLAGS, "-o", exe, src, *LIBS], timeout=120)
-    if r.rc != 0 or not os.path.exists(exe):
-        raise ClientBuildError(f"cannot build {src} (Debian: apt-get install gcc libssl-dev)\n{r}")
-    _built[key] = exe
-    return exe
+    out = os.path.join(out_dir, out_name)
+    r = run([cc, *CFLAGS, *[out if a == "{out}" else a for a in args]], timeout=120)
+    if r.rc != 0 or not os.path.exists(out):
+        raise ClientBuildError(f"cannot build {src} (Debian: apt-get install {hint})\n{r}")
+    _built[cache] = out
+    return out
+
+
+def c_client(env, name: str) -> str:
+    """The executable of test/clients/NAME.c, compiled into env's SERVER_ROOT/bin on first use."""
+    src = os.path.join(CLIENTS_DIR, f"{name}.c")
+    return _compile(env, name, src, name, ["-o", "{out}", src, *LIBS], "gcc libssl-dev")
 
 
 MODULES_DIR = os.path.join(os.path.dirname(CLIENTS_DIR), "modules")
@@ -47,23 +53,10 @@ MODULES_DIR = os.path.join(os.path.dirname(CLIENTS_DIR), "modules")
 def c_module(env, name: str) -> str:
     """The shared object of the test-only httpd module test/modules/NAME.c, compiled into env's
     SERVER_ROOT/bin on first use (warnings are errors); a build failure fails the test."""
-    key = (env.server_root, f"module:{name}")
-    so = _built.get(key)
-    if so and os.path.exists(so):
-        return so
     src = os.path.join(MODULES_DIR, f"{name}.c")
-    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-    if not cc:
-        raise ClientBuildError(f"no C compiler (cc) to build {src}")
     apr = run(["apr-1-config", "--includes", "--cppflags"], timeout=30)
     if apr.rc != 0:
         raise ClientBuildError(f"apr-1-config failed (Debian: apt-get install libapr1-dev)\n{apr}")
-    out_dir = os.path.join(env.server_root, "bin")
-    os.makedirs(out_dir, mode=0o755, exist_ok=True)
-    so = os.path.join(out_dir, f"{name}.so")
-    r = run([cc, *CFLAGS, "-Werror", "-shared", "-fPIC", "-I/usr/include/apache2", *apr.stdout.split(),
-             "-o", so, src], timeout=120)
-    if r.rc != 0 or not os.path.exists(so):
-        raise ClientBuildError(f"cannot build {src} (Debian: apt-get install gcc apache2-dev)\n{r}")
-    _built[key] = so
-    return so
+    return _compile(env, f"module:{name}", src, f"{name}.so",
+                    ["-Werror", "-shared", "-fPIC", "-I/usr/include/apache2", *apr.stdout.split(), "-o", "{out}",
+                     src], "gcc apache2-dev")
